@@ -1,0 +1,263 @@
+//! Is the migration's database part of the release? Then a `pre-install` hook would wait for a
+//! database that does not exist yet (`reference/pain-points.md` §4.7), and
+//! `post-install,pre-upgrade` is the events to use.
+//!
+//! The evidence: the name of a Service or StatefulSet of the stream, as a host name, in the
+//! migration container's command, args, env values, or the data of the ConfigMaps and Secrets
+//! it reads its environment from. Secret data is decoded to look, never printed.
+
+use serde_json::Value;
+
+use crate::diagnostic::Result;
+use crate::document::{Documents, same_namespace};
+use crate::refs::RefKind;
+
+/// A database of the release the migration talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InRelease {
+    /// `Service/shop-postgresql`.
+    pub target: String,
+    /// Where it was named (`env DATABASE_URL`, `args`, `envFrom ConfigMap/app-env`).
+    pub via: String,
+}
+
+/// Looks for a Service or StatefulSet of the stream named in the migration's settings.
+pub fn find(
+    docs: &Documents,
+    container: &Value,
+    namespace: Option<&str>,
+) -> Result<Option<InRelease>> {
+    let targets: Vec<(String, String)> = docs
+        .iter()
+        .filter(|d| !d.is_hook() && same_namespace(d.head.namespace.as_deref(), namespace))
+        .filter(|d| matches!(d.kind(), Some("Service" | "StatefulSet")))
+        .filter_map(|d| Some((d.kind()?.to_string(), d.name()?.to_string())))
+        .collect();
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    for (via, setting, text) in texts(docs, container, namespace)? {
+        for (kind, name) in &targets {
+            if names_host(&text, name, is_hostish(&setting)) {
+                return Ok(Some(InRelease {
+                    target: format!("{kind}/{name}"),
+                    via,
+                }));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The strings the migration gets: (where, setting name, text).
+fn texts(
+    docs: &Documents,
+    container: &Value,
+    namespace: Option<&str>,
+) -> Result<Vec<(String, String, String)>> {
+    let mut out = Vec::new();
+    for key in ["command", "args"] {
+        for item in container
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(s) = item.as_str() {
+                out.push((key.to_string(), String::new(), s.to_string()));
+            }
+        }
+    }
+    for var in container
+        .get("env")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = var.get("name").and_then(Value::as_str).unwrap_or_default();
+        if let Some(s) = var.get("value").and_then(Value::as_str) {
+            out.push((format!("env {name}"), name.to_string(), s.to_string()));
+        }
+        let from = var.get("valueFrom");
+        for (ref_key, kind) in [
+            ("configMapKeyRef", RefKind::ConfigMap),
+            ("secretKeyRef", RefKind::Secret),
+        ] {
+            let Some(r) = from.and_then(|f| f.get(ref_key)) else {
+                continue;
+            };
+            let (Some(obj), Some(key)) = (
+                r.get("name").and_then(Value::as_str),
+                r.get("key").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            for (k, text) in data(docs, kind, obj, namespace)? {
+                if k == key {
+                    out.push((format!("env {name}"), name.to_string(), text));
+                }
+            }
+        }
+    }
+    for source in container
+        .get("envFrom")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        for (ref_key, kind) in [
+            ("configMapRef", RefKind::ConfigMap),
+            ("secretRef", RefKind::Secret),
+        ] {
+            let Some(obj) = source
+                .get(ref_key)
+                .and_then(|r| r.get("name"))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            for (k, text) in data(docs, kind, obj, namespace)? {
+                out.push((format!("env {k} from {} {obj}", kind.kind()), k, text));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The key/value data of a ConfigMap or Secret of the stream (Secret `data` base64-decoded).
+fn data(
+    docs: &Documents,
+    kind: RefKind,
+    name: &str,
+    namespace: Option<&str>,
+) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for doc in docs.find(kind.kind(), namespace, name) {
+        let value = doc.value()?;
+        for field in ["data", "stringData"] {
+            for (k, v) in value
+                .get(field)
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let text = match (kind, field) {
+                    (RefKind::Secret, "data") => decode_base64(v),
+                    _ => v.as_str().map(str::to_string),
+                };
+                if let Some(text) = text {
+                    out.push((k.clone(), text));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// k8s-openapi's `ByteString` is the base64 reader Kubernetes' own types use.
+fn decode_base64(v: &Value) -> Option<String> {
+    let bytes: k8s_openapi::ByteString = serde_json::from_value(v.clone()).ok()?;
+    String::from_utf8(bytes.0).ok()
+}
+
+/// Whether `name` appears in `text` as a host name, not just as a word: after `@`, `//`,
+/// `host=` or a `--host`/`-h` flag; before `:<port>`; as `name.namespace[.svc…]`; or as the whole
+/// value of a setting whose name says it is a host (`DATABASE_HOST`, `DB_URL`, …).
+/// `myshop-db`, `shop-db-backup`, `shop_db` and `shop-db.example.com` do not name `shop-db`.
+fn names_host(text: &str, name: &str, hostish_setting: bool) -> bool {
+    if name.is_empty() {
+        return false;
+    }
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(name).any(|(i, _)| {
+        let before = &text[..i];
+        let after = &text[i + name.len()..];
+        if before
+            .chars()
+            .next_back()
+            .is_some_and(|c| is_word(c) || c == '.')
+            || after.chars().next().is_some_and(is_word)
+        {
+            return false;
+        }
+        if let Some(domain) = after.strip_prefix('.') {
+            // `name.namespace`, `name.namespace.svc…`: in the cluster; `name.example.com`: not.
+            let host: String = domain
+                .chars()
+                .take_while(|c| is_word(*c) || *c == '.')
+                .collect();
+            let labels: Vec<&str> = host.split('.').collect();
+            return labels.len() == 1 || labels.get(1) == Some(&"svc");
+        }
+        // `scheme://user:password@host`: before the `@` is the user, not the host.
+        let authority_rest: &str = after.split(['/', '?', '#']).next().unwrap_or_default();
+        if before.ends_with("//") && authority_rest.contains('@') {
+            return false;
+        }
+        let lower = before.to_ascii_lowercase();
+        let introduced = [
+            "@", "//", "host=", "host:", "host: ", "-h ", "--host ", "--host=", "server=",
+            "address=",
+        ]
+        .iter()
+        .any(|p| lower.ends_with(p));
+        let port = after
+            .strip_prefix(':')
+            .is_some_and(|p| p.starts_with(|c: char| c.is_ascii_digit()));
+        let whole = before.is_empty() && after.is_empty() && hostish_setting;
+        introduced || port || whole
+    })
+}
+
+/// Setting names that hold a host (`DATABASE_HOST`, `PGHOST`, `DB_URL`, `DSN`, …).
+fn is_hostish(setting: &str) -> bool {
+    let upper = setting.to_ascii_uppercase();
+    [
+        "HOST", "ADDR", "SERVER", "ENDPOINT", "URL", "URI", "DSN", "SERVICE",
+    ]
+    .iter()
+    .any(|w| upper.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names() {
+        let named = |text: &str| names_host(text, "shop-db", false);
+        assert!(named("postgres://u:p@shop-db:5432/x"));
+        assert!(named("postgres://u:p@shop-db/x"));
+        assert!(named("shop-db.shop.svc.cluster.local"));
+        assert!(named("shop-db.shop"));
+        assert!(named("host=shop-db port=5432"));
+        assert!(named("shop-db:5432"));
+        assert!(names_host("shop-db", "shop-db", true));
+        assert!(
+            !named("shop-db"),
+            "a bare word in a setting that is not a host"
+        );
+        assert!(!named("myshop-db:5432"));
+        assert!(!named("shop-db-backup:5432"));
+        assert!(!named("shop_db_production"));
+        assert!(!named("x.shop-db:1"));
+        assert!(!named("https://shop-db.example.com"));
+        assert!(
+            !named("postgres://shop-db:secret@other:5432/x"),
+            "a user name, not the host"
+        );
+        assert!(named("postgres://user:secret@shop-db:5432/x"));
+        assert!(
+            is_hostish("DATABASE_HOST") && is_hostish("db_url") && !is_hostish("DATABASE_USER")
+        );
+    }
+
+    #[test]
+    fn decodes_secret_data() {
+        assert_eq!(
+            decode_base64(&Value::String("aGVsbG8=".into())).as_deref(),
+            Some("hello")
+        );
+        assert_eq!(decode_base64(&Value::String("!!".into())), None);
+    }
+}

@@ -1,0 +1,364 @@
+//! Everything the migration Job needs must exist when it starts, on first install too
+//! (DESIGN.md §4, "Dependencies"; `reference/helm-facts.md` §5).
+//!
+//! - A ConfigMap or Secret that is an ordinary release resource gets a *renamed* hook copy
+//!   (same data, the Job's events, a lower weight, `before-hook-creation,hook-succeeded`), and
+//!   the Job points at the copy. The original is never turned into a hook: Helm would delete it
+//!   from under the running app on the next upgrade (helm/helm#11608). At pre-upgrade the copy
+//!   also carries the *new* values, where the original still has the previous release's.
+//! - A ServiceAccount from the release gets a *same-name* copy on `pre-install` only: cloud IAM
+//!   and RBAC bind by name, and on upgrade the release's own ServiceAccount already exists.
+//! - An object already emitted as a hook with the Job's events and a lower weight is reused.
+//! - An object not in the stream keeps its reference, with a warning; so does a release PVC.
+
+use serde_json::{Map, Value};
+
+use crate::diagnostic::{Diagnostic, Result};
+use crate::document::{Document, Documents, is_mark_key};
+use crate::keys;
+use crate::naming;
+use crate::refs::{self, RefKind, Reference};
+
+/// A hook copy to emit.
+#[derive(Debug, Clone)]
+pub struct Copy {
+    /// The document it copies.
+    pub from: usize,
+    pub kind: RefKind,
+    /// The copy's name (the original's, for a ServiceAccount).
+    pub name: String,
+    pub events: Vec<String>,
+    pub weight: i64,
+    /// Index of the migration that first needed it (it is written just before that Job).
+    pub first_user: usize,
+}
+
+/// What happens to one referenced object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// An existing hook document serves as is.
+    Reused { doc: usize },
+    /// Copy number `copy` serves (renamed, or same-name for a ServiceAccount).
+    Copied { copy: usize },
+    /// Not needed for these events (a ServiceAccount without `pre-install`).
+    NotNeeded,
+    /// Not in the stream: it must exist before the Job runs.
+    External,
+    /// A PersistentVolumeClaim from the release: it does not exist at pre-install.
+    ReleaseClaim { doc: usize },
+}
+
+/// One referenced object and what was done about it.
+#[derive(Debug, Clone)]
+pub struct Dependency {
+    pub kind: RefKind,
+    pub name: String,
+    /// Where the pod refers to it.
+    pub fields: Vec<String>,
+    pub outcome: Outcome,
+}
+
+/// The copies of a whole run, shared by the migrations that need the same object.
+#[derive(Debug, Default)]
+pub struct Copies {
+    pub list: Vec<Copy>,
+}
+
+/// The suffix of a renamed copy: `app-config` → `app-config-migration-hook`.
+const COPY_SUFFIX: &str = "-migration-hook";
+
+/// Resolves the dependencies of one migration's pod spec and points it at the copies.
+#[allow(clippy::too_many_arguments)]
+pub fn resolve(
+    docs: &Documents,
+    pod_spec: &mut Value,
+    namespace: Option<&str>,
+    events: &[String],
+    job_weight: i64,
+    migration: usize,
+    copies: &mut Copies,
+    diagnostics: &mut Vec<Diagnostic>,
+    job_label: &str,
+) -> Result<Vec<Dependency>> {
+    adopt_service_account_pull_secrets(docs, pod_spec, namespace)?;
+    let mut deps: Vec<Dependency> = Vec::new();
+    let mut optional_only: Vec<bool> = Vec::new();
+    for r in refs::collect(pod_spec) {
+        match deps
+            .iter()
+            .position(|d| d.kind == r.kind && d.name == r.name)
+        {
+            Some(i) => {
+                deps[i].fields.push(r.field.clone());
+                optional_only[i] &= r.optional;
+            }
+            None => {
+                optional_only.push(r.optional);
+                deps.push(Dependency {
+                    kind: r.kind,
+                    name: r.name.clone(),
+                    fields: vec![r.field.clone()],
+                    outcome: Outcome::External,
+                });
+            }
+        }
+    }
+    for (dep, optional) in deps.iter_mut().zip(optional_only) {
+        dep.outcome = decide(docs, dep, namespace, events, job_weight, migration, copies)?;
+        match dep.outcome {
+            Outcome::External if !optional && !is_default_account(dep) => {
+                diagnostics.push(Diagnostic::warning(format!(
+                    "{job_label} uses {}/{} ({}), which is not in the rendered chart: it must exist before install",
+                    dep.kind.kind(),
+                    dep.name,
+                    dep.fields.join(", ")
+                )));
+            }
+            Outcome::ReleaseClaim { doc } if events.iter().any(|e| e == "pre-install") => {
+                diagnostics.push(
+                    Diagnostic::warning(format!(
+                        "{job_label} mounts this PersistentVolumeClaim, which the release creates: it cannot exist at pre-install, so on first install the migration pod would wait for it forever. Use hook events post-install,pre-upgrade, or a volume that exists before the release"
+                    ))
+                    .at(&docs.get(doc).label()),
+                );
+            }
+            _ => {}
+        }
+    }
+    rewrite(pod_spec, &deps, copies);
+    Ok(deps)
+}
+
+/// `default` always exists; no warning for it.
+fn is_default_account(dep: &Dependency) -> bool {
+    dep.kind == RefKind::ServiceAccount && dep.name == "default"
+}
+
+/// The ServiceAccount admission controller gives a pod its ServiceAccount's `imagePullSecrets`
+/// only when the pod has none. Doing that explicitly puts those Secrets in the closure, so
+/// they get copies like any other pull secret.
+fn adopt_service_account_pull_secrets(
+    docs: &Documents,
+    pod_spec: &mut Value,
+    namespace: Option<&str>,
+) -> Result<()> {
+    let has_own = pod_spec
+        .get("imagePullSecrets")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty());
+    if has_own {
+        return Ok(());
+    }
+    let Some(sa) = refs::collect(pod_spec)
+        .into_iter()
+        .find(|r| r.kind == RefKind::ServiceAccount)
+    else {
+        return Ok(());
+    };
+    let Some(doc) = docs
+        .find("ServiceAccount", namespace, &sa.name)
+        .find(|d| !d.is_hook())
+    else {
+        return Ok(());
+    };
+    let secrets = doc
+        .value()?
+        .get("imagePullSecrets")
+        .and_then(Value::as_array)
+        .filter(|a| !a.is_empty())
+        .cloned();
+    if let (Some(secrets), Some(pod)) = (secrets, pod_spec.as_object_mut()) {
+        pod.insert("imagePullSecrets".into(), Value::Array(secrets));
+    }
+    Ok(())
+}
+
+fn decide(
+    docs: &Documents,
+    dep: &Dependency,
+    namespace: Option<&str>,
+    events: &[String],
+    job_weight: i64,
+    migration: usize,
+    copies: &mut Copies,
+) -> Result<Outcome> {
+    let found: Vec<&Document> = docs.find(dep.kind.kind(), namespace, &dep.name).collect();
+    let suitable_hook = |d: &&&Document| {
+        let hook_events = d.hook_events();
+        d.is_hook()
+            && d.hook_weight() < job_weight
+            && events.iter().all(|e| hook_events.contains(e))
+    };
+    if dep.kind == RefKind::ServiceAccount {
+        if !events.iter().any(|e| e == "pre-install") {
+            return Ok(if found.is_empty() {
+                Outcome::External
+            } else {
+                Outcome::NotNeeded
+            });
+        }
+        let pre_install = ["pre-install".to_string()];
+        if let Some(hook) = found.iter().find(|d| {
+            d.is_hook() && d.hook_weight() < job_weight && d.hook_events().contains(&pre_install[0])
+        }) {
+            return Ok(Outcome::Reused { doc: hook.index });
+        }
+        return Ok(match preferred_source(&found) {
+            Some(doc) => Outcome::Copied {
+                copy: register(docs, copies, doc, dep, &pre_install, job_weight, migration),
+            },
+            None => Outcome::External,
+        });
+    }
+    if let Some(hook) = found.iter().find(suitable_hook) {
+        return Ok(Outcome::Reused { doc: hook.index });
+    }
+    if dep.kind == RefKind::PersistentVolumeClaim {
+        return Ok(match found.iter().find(|d| !d.is_hook()) {
+            Some(doc) => Outcome::ReleaseClaim { doc: doc.index },
+            None => Outcome::External,
+        });
+    }
+    Ok(match preferred_source(&found) {
+        Some(doc) => Outcome::Copied {
+            copy: register(docs, copies, doc, dep, events, job_weight, migration),
+        },
+        None => Outcome::External,
+    })
+}
+
+/// The document to copy: the release resource if there is one, else the (unsuitable) hook.
+fn preferred_source<'d, 'a>(found: &[&'d Document<'a>]) -> Option<&'d Document<'a>> {
+    found
+        .iter()
+        .find(|d| !d.is_hook())
+        .or_else(|| found.first())
+        .copied()
+}
+
+/// The copy of `doc` for `events`, created on first use; its weight is kept below every Job
+/// that uses it.
+fn register(
+    docs: &Documents,
+    copies: &mut Copies,
+    doc: &Document,
+    dep: &Dependency,
+    events: &[String],
+    job_weight: i64,
+    migration: usize,
+) -> usize {
+    if let Some(i) = copies
+        .list
+        .iter()
+        .position(|c| c.from == doc.index && c.events == events)
+    {
+        copies.list[i].weight = copies.list[i].weight.min(job_weight - 1);
+        return i;
+    }
+    let name = if dep.kind == RefKind::ServiceAccount {
+        dep.name.clone()
+    } else {
+        copy_name(docs, copies, doc, dep, events)
+    };
+    copies.list.push(Copy {
+        from: doc.index,
+        kind: dep.kind,
+        name,
+        events: events.to_vec(),
+        weight: job_weight - 1,
+        first_user: migration,
+    });
+    copies.list.len() - 1
+}
+
+/// `<name>-migration-hook`, unless a document or another copy already has that name.
+fn copy_name(
+    docs: &Documents,
+    copies: &Copies,
+    doc: &Document,
+    dep: &Dependency,
+    events: &[String],
+) -> String {
+    let base = naming::fit(
+        &format!("{}{COPY_SUFFIX}", dep.name),
+        naming::MAX_OBJECT_NAME,
+    );
+    let kind = dep.kind.kind();
+    let namespace = doc.head.namespace.as_deref();
+    let taken = |name: &str| {
+        docs.name_taken(kind, namespace, name)
+            || copies
+                .list
+                .iter()
+                .any(|c| c.kind == dep.kind && c.name == name)
+    };
+    if !taken(&base) {
+        return base;
+    }
+    let seed = format!("{}/{}/{}", dep.name, doc.index, events.join(","));
+    naming::with_suffix(&base, &naming::short_hash(&seed), naming::MAX_OBJECT_NAME)
+}
+
+/// Points the pod spec's references at the copies that were made for them.
+fn rewrite(pod_spec: &mut Value, deps: &[Dependency], copies: &Copies) {
+    refs::visit(pod_spec, &mut |r: Reference, name: &mut String| {
+        let renamed = deps
+            .iter()
+            .find(|d| d.kind == r.kind && d.name == r.name)
+            .and_then(|d| match d.outcome {
+                Outcome::Copied { copy } => Some(&copies.list[copy].name),
+                _ => None,
+            });
+        if let Some(new) = renamed {
+            name.clone_from(new);
+        }
+    });
+}
+
+/// The document of a hook copy: the original with a new name (unless a ServiceAccount) and hook
+/// annotations instead of the original's hook and policy annotations.
+pub fn copy_document(original: &Value, copy: &Copy, filename: Option<&str>) -> Value {
+    let mut doc = original.clone();
+    let Some(root) = doc.as_object_mut() else {
+        return doc;
+    };
+    let meta = root
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Some(meta) = meta.as_object_mut() {
+        meta.insert("name".into(), Value::String(copy.name.clone()));
+        let annotations = meta
+            .entry("annotations")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !annotations.is_object() {
+            *annotations = Value::Object(Map::new());
+        }
+        let annotations = annotations.as_object_mut().expect("made an object above");
+        annotations.retain(|k, _| {
+            !(k.starts_with("helm.sh/hook")
+                || k == keys::RESOURCE_POLICY
+                || k == keys::POSTRENDER_FILENAME
+                || is_mark_key(k))
+        });
+        annotations.insert(keys::HOOK.into(), Value::String(copy.events.join(",")));
+        annotations.insert(
+            keys::HOOK_WEIGHT.into(),
+            Value::String(copy.weight.to_string()),
+        );
+        annotations.insert(
+            keys::HOOK_DELETE_POLICY.into(),
+            Value::String(format!(
+                "{},{}",
+                keys::BEFORE_HOOK_CREATION,
+                keys::HOOK_SUCCEEDED
+            )),
+        );
+        if let Some(f) = filename {
+            annotations.insert(
+                keys::POSTRENDER_FILENAME.into(),
+                Value::String(f.to_string()),
+            );
+        }
+    }
+    doc
+}

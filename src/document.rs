@@ -1,0 +1,291 @@
+//! The input as indexed documents: raw text, cheap head, and a full parse on demand.
+//!
+//! Documents are keyed by position, never by kind/name: Helm 4 legitimately hands a
+//! post-renderer the same object twice, once as a hook and once as a template
+//! (`reference/helm-facts.md` §0.6).
+
+use std::cell::OnceCell;
+
+use serde_json::Value;
+
+use crate::diagnostic::{DocLabel, Error, Result};
+use crate::head::{self, Head};
+use crate::keys;
+use crate::stream::{self, RawDoc};
+use crate::yaml::{self, YamlError};
+
+/// One document of the input.
+#[derive(Debug)]
+pub struct Document<'a> {
+    /// 0-based position in the stream.
+    pub index: usize,
+    pub raw: RawDoc,
+    /// The whole document, marker line and comments included.
+    pub text: &'a str,
+    /// The YAML body (what gets parsed).
+    pub body: &'a str,
+    /// The whole input, to turn positions into stream-wide line numbers in messages.
+    input: &'a str,
+    pub head: Head,
+    /// The template file this document came from, if the input says.
+    pub source: Option<String>,
+    parsed: OnceCell<std::result::Result<Value, YamlError>>,
+}
+
+impl<'a> Document<'a> {
+    fn read(index: usize, input: &'a str, raw: RawDoc) -> Self {
+        let text = &input[raw.range()];
+        let body = &input[raw.body()];
+        let parsed = OnceCell::new();
+        let head = match head::scan(body) {
+            Some(head) => head,
+            None => {
+                // The scanner was unsure: parse now, and keep the result for later.
+                let result = yaml::parse(body);
+                let head = result.as_ref().map(Head::from_value).unwrap_or_default();
+                let _ = parsed.set(result);
+                head
+            }
+        };
+        let source = head
+            .filename
+            .clone()
+            .or_else(|| head::source_comment(text).map(str::to_string));
+        Document {
+            index,
+            raw,
+            text,
+            body,
+            input,
+            head,
+            source,
+            parsed,
+        }
+    }
+
+    /// How messages name this document.
+    pub fn label(&self) -> DocLabel {
+        DocLabel {
+            index: self.index,
+            kind: self.head.kind.clone(),
+            namespace: self.head.namespace.clone(),
+            name: self.head.name.clone(),
+            source: self.source.clone(),
+        }
+    }
+
+    /// The parsed document. Parsed once, on first use.
+    pub fn value(&self) -> Result<&Value> {
+        self.parsed
+            .get_or_init(|| yaml::parse(self.body))
+            .as_ref()
+            .map_err(|e| self.yaml_error(e))
+    }
+
+    /// Whether the document could be parsed (parses it if that has not happened yet).
+    pub fn parse_error(&self) -> Option<Error> {
+        self.value().err()
+    }
+
+    fn yaml_error(&self, e: &YamlError) -> Error {
+        // The parser's message may quote a scalar; a Secret's scalars are never printed.
+        let position = match (e.line, e.column) {
+            (Some(line), column) => {
+                let before = self.input[..self.raw.body_start].matches('\n').count() as u64;
+                let column = column.map(|c| format!(" column {c}")).unwrap_or_default();
+                format!(" at line {}{column} of the input", before + line)
+            }
+            _ => String::new(),
+        };
+        let message = if self.mentions_secret() {
+            format!("invalid YAML{position}")
+        } else {
+            format!("invalid YAML{position}: {}", e.message)
+        };
+        Error::new(format!("{message}; fix the template that renders it")).at(&self.label())
+    }
+
+    fn mentions_secret(&self) -> bool {
+        self.head.kind.as_deref() == Some("Secret")
+            || (self.head.kind.is_none() && self.body.contains("Secret"))
+    }
+
+    /// A Helm hook (any `helm.sh/hook` annotation), which this tool never converts.
+    pub fn is_hook(&self) -> bool {
+        self.head.hook.is_some()
+    }
+
+    /// The hook events, trimmed and lower-cased as Helm reads them.
+    pub fn hook_events(&self) -> Vec<String> {
+        self.head
+            .hook
+            .as_deref()
+            .map(parse_list)
+            .unwrap_or_default()
+    }
+
+    /// The hook weight as Helm reads it: `strconv.Atoi`, anything invalid is 0.
+    pub fn hook_weight(&self) -> i64 {
+        self.head
+            .hook_weight
+            .as_deref()
+            .and_then(|w| w.trim().parse::<i64>().ok())
+            .unwrap_or(0)
+    }
+
+    pub fn kind(&self) -> Option<&str> {
+        self.head.kind.as_deref()
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.head.name.as_deref()
+    }
+
+    /// Whether this document is `kind` named `name` in `namespace`. A document without a
+    /// namespace lands in the release namespace, which may be any namespace, so it matches.
+    pub fn is(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
+        self.kind() == Some(kind)
+            && self.name() == Some(name)
+            && same_namespace(self.head.namespace.as_deref(), namespace)
+    }
+}
+
+/// Namespaces compare equal when either is unset (the release namespace).
+pub fn same_namespace(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
+/// Splits a comma-separated annotation value the way Helm does: trimmed, lower-cased, no empties.
+pub fn parse_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The whole input.
+#[derive(Debug)]
+pub struct Documents<'a> {
+    pub input: &'a str,
+    pub docs: Vec<Document<'a>>,
+}
+
+impl<'a> Documents<'a> {
+    /// Splits the input and reads every document's head.
+    pub fn read(input: &'a [u8]) -> Result<Self> {
+        let raws = stream::split(input);
+        let input = std::str::from_utf8(input).map_err(|e| {
+            let at = e.valid_up_to();
+            let index = raws.iter().position(|d| d.end > at).unwrap_or(0);
+            Error::new(format!(
+                "the input is not UTF-8 (invalid byte at offset {at}); Kubernetes manifests must be UTF-8"
+            ))
+            .at(&DocLabel {
+                index,
+                kind: None,
+                namespace: None,
+                name: None,
+                source: None,
+            })
+        })?;
+        let docs = raws
+            .into_iter()
+            .enumerate()
+            .map(|(i, raw)| Document::read(i, input, raw))
+            .collect();
+        Ok(Documents { input, docs })
+    }
+
+    /// Whether the input came from Helm 4's post-renderer pipeline (every document carries the
+    /// filename annotation there; `helm template` output never does).
+    pub fn from_helm4_postrender(&self) -> bool {
+        self.docs.iter().any(|d| d.head.filename.is_some())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Document<'a>> {
+        self.docs.iter()
+    }
+
+    pub fn get(&self, index: usize) -> &Document<'a> {
+        &self.docs[index]
+    }
+
+    /// Documents that are `kind`/`name` in `namespace`, hooks included, in stream order.
+    pub fn find<'s>(
+        &'s self,
+        kind: &'s str,
+        namespace: Option<&'s str>,
+        name: &'s str,
+    ) -> impl Iterator<Item = &'s Document<'a>> + 's {
+        self.docs
+            .iter()
+            .filter(move |d| d.is(kind, namespace, name))
+    }
+
+    /// Whether any document (of any kind) already has this kind and name.
+    pub fn name_taken(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
+        self.find(kind, namespace, name).next().is_some()
+    }
+}
+
+/// The filename annotation value for documents generated from `source` (a template path):
+/// `chart/templates/web.yaml` → `chart/templates/web-migration-hook.yaml`.
+pub fn generated_filename(source: &str) -> String {
+    let (dir, file) = match source.rfind('/') {
+        Some(i) => (&source[..=i], &source[i + 1..]),
+        None => ("", source),
+    };
+    let stem = file
+        .strip_suffix(".yaml")
+        .or_else(|| file.strip_suffix(".yml"))
+        .or_else(|| file.strip_suffix(".tpl"))
+        .unwrap_or(file);
+    // A leading `_` would make Helm treat the file as a partial and drop it.
+    let stem = stem.trim_start_matches('_');
+    format!("{dir}{stem}-migration-hook.yaml")
+}
+
+/// Is `key` one of ours?
+pub fn is_mark_key(key: &str) -> bool {
+    key.starts_with(keys::MARK_PREFIX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_heads_and_sources() {
+        let input = "---\n# Source: c/templates/a.yaml\nkind: A\nmetadata:\n  name: a\n---\n{kind: B, metadata: {name: b, annotations: {helm.sh/hook: \" Pre-Install ,post-upgrade\", helm.sh/hook-weight: x}}}\n";
+        let docs = Documents::read(input.as_bytes()).unwrap();
+        assert_eq!(docs.docs.len(), 2);
+        assert_eq!(docs.get(0).source.as_deref(), Some("c/templates/a.yaml"));
+        assert_eq!(docs.get(1).name(), Some("b"));
+        assert_eq!(docs.get(1).hook_events(), ["pre-install", "post-upgrade"]);
+        assert_eq!(docs.get(1).hook_weight(), 0);
+        assert!(!docs.from_helm4_postrender());
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_document() {
+        let e = Documents::read(b"kind: A\n---\nkind: \xff\n").unwrap_err();
+        assert!(e.to_string().contains("(document 2)"), "{e}");
+    }
+
+    #[test]
+    fn generated_filenames() {
+        assert_eq!(
+            generated_filename("c/templates/web.yaml"),
+            "c/templates/web-migration-hook.yaml"
+        );
+        assert_eq!(
+            generated_filename("c/templates/_x.tpl"),
+            "c/templates/x-migration-hook.yaml"
+        );
+        assert_eq!(generated_filename("web"), "web-migration-hook.yaml");
+    }
+}

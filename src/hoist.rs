@@ -1,0 +1,579 @@
+//! Hoisting: the workload's pod template, cloned as untyped data, becomes the migration Job's
+//! pod template (DESIGN.md §4, "The Job").
+//!
+//! - containers: the marked container only, without probes, lifecycle hooks and ports;
+//! - initContainers: those before a marked init container, in order, plus native sidecars;
+//!   regular containers kept as sidecars become native sidecars (first, so that a database
+//!   proxy is up before any init container that needs the database);
+//! - volumes: only those a kept container mounts; `restartPolicy: Never`.
+
+use serde_json::{Map, Value};
+
+use crate::diagnostic::{DocLabel, Error, Result};
+use crate::document::is_mark_key;
+use crate::mark::MarkSpec;
+use crate::sidecars;
+use crate::workload::{WorkloadKind, join_field};
+
+/// Container fields that make no sense in a run-to-completion migration.
+const STRIPPED_FIELDS: &[&str] = &[
+    "livenessProbe",
+    "readinessProbe",
+    "startupProbe",
+    "lifecycle",
+    "ports",
+];
+
+/// The Job's pod template and what was done to get it.
+#[derive(Debug, Clone)]
+pub struct Hoisted {
+    /// `{metadata: {labels, annotations}, spec}`.
+    pub template: Value,
+    /// Position of the marked container in the workload's `initContainers`, if it is one.
+    pub init_index: Option<usize>,
+    pub kept_init: Vec<String>,
+    pub dropped_init: Vec<String>,
+    pub converted_sidecars: Vec<String>,
+    pub dropped_containers: Vec<String>,
+    pub stripped: Vec<&'static str>,
+    pub dropped_volumes: Vec<String>,
+}
+
+/// Builds the Job's pod template from a marked workload.
+pub fn hoist(
+    workload: &Value,
+    kind: WorkloadKind,
+    container: &str,
+    spec: &MarkSpec,
+    label: &DocLabel,
+) -> Result<Hoisted> {
+    let pod_field = kind.pod_spec_field();
+    let err = |message: String, field: &str| Error::new(message).at(label).field(field.to_string());
+    let template = kind
+        .template(workload)
+        .ok_or_else(|| err("no pod template here".into(), &kind.template_field()))?;
+    let pod = template
+        .get("spec")
+        .and_then(Value::as_object)
+        .ok_or_else(|| err("no pod spec here".into(), &pod_field))?;
+    let inits = containers(pod, "initContainers");
+    let mains = containers(pod, "containers");
+
+    let init_index = inits.iter().position(|c| name_of(c) == Some(container));
+    let main_index = mains.iter().position(|c| name_of(c) == Some(container));
+    let marked = match (init_index, main_index) {
+        (Some(i), _) => inits[i],
+        (None, Some(i)) => mains[i],
+        (None, None) => {
+            return Err(err(
+                format!(
+                    "no container named {container:?}; this workload has {}",
+                    describe_containers(&inits, &mains)
+                ),
+                &pod_field,
+            ));
+        }
+    };
+    let marked_field = match (init_index, main_index) {
+        (Some(i), _) => format!("{pod_field}.initContainers[{i}]"),
+        (_, i) => format!("{pod_field}.containers[{}]", i.unwrap_or_default()),
+    };
+    if init_index.is_some() && is_native_sidecar(marked) {
+        return Err(err(
+            format!(
+                "{container:?} is a native sidecar (restartPolicy: Always), which never completes; mark the container that runs the migration"
+            ),
+            &marked_field,
+        ));
+    }
+    if init_index.is_none() && spec.command.is_none() && spec.args.is_none() {
+        return Err(err(
+            format!(
+                "{container:?} is the application's main container: as a Job it would run the application server forever. Say what runs the migration with migration-hook/command (and/or migration-hook/args), or --command/--args"
+            ),
+            &marked_field,
+        ));
+    }
+
+    let kept_sidecars = kept_sidecar_names(&mains, container, spec, label, &pod_field)?;
+    let mut hoisted = Hoisted {
+        template: Value::Null,
+        init_index,
+        kept_init: Vec::new(),
+        dropped_init: Vec::new(),
+        converted_sidecars: kept_sidecars.clone(),
+        dropped_containers: Vec::new(),
+        stripped: Vec::new(),
+        dropped_volumes: Vec::new(),
+    };
+
+    let mut new_inits: Vec<Value> = mains
+        .iter()
+        .filter(|c| name_of(c).is_some_and(|n| kept_sidecars.iter().any(|k| k == n)))
+        .map(|c| native_sidecar((*c).clone()))
+        .collect();
+    for (i, c) in inits.iter().enumerate() {
+        let name = name_of(c).unwrap_or_default().to_string();
+        if Some(i) == init_index {
+            continue;
+        }
+        let before_marked = init_index.is_none_or(|m| i < m);
+        if before_marked || is_native_sidecar(c) {
+            new_inits.push((*c).clone());
+            hoisted.kept_init.push(name);
+        } else {
+            hoisted.dropped_init.push(name);
+        }
+    }
+    hoisted.dropped_containers = mains
+        .iter()
+        .filter_map(|c| name_of(c))
+        .filter(|n| *n != container && !kept_sidecars.iter().any(|k| k == n))
+        .map(str::to_string)
+        .collect();
+
+    let migration = migration_container(marked.clone(), spec, &mut hoisted.stripped);
+    let mut new_pod = pod.clone();
+    set_or_remove(&mut new_pod, "initContainers", new_inits);
+    new_pod.insert("containers".into(), Value::Array(vec![migration]));
+    hoisted.dropped_volumes = keep_mounted_volumes(&mut new_pod);
+    check_mounts(&new_pod, workload, kind, label, &pod_field)?;
+    new_pod.insert("restartPolicy".into(), Value::String("Never".into()));
+    // Ephemeral containers are added by `kubectl debug`, and cannot be set on creation.
+    new_pod.shift_remove("ephemeralContainers");
+    if let Some(sa) = &spec.service_account {
+        new_pod.shift_remove("serviceAccount");
+        new_pod.insert("serviceAccountName".into(), Value::String(sa.clone()));
+    }
+
+    hoisted.template = Value::Object(Map::from_iter([
+        ("metadata".to_string(), template_metadata(template)),
+        ("spec".to_string(), Value::Object(new_pod)),
+    ]));
+    Ok(hoisted)
+}
+
+/// The items of a container list (empty when absent or not a list).
+fn containers<'v>(pod: &'v Map<String, Value>, key: &str) -> Vec<&'v Value> {
+    pod.get(key)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default()
+}
+
+pub fn name_of(container: &Value) -> Option<&str> {
+    container.get("name").and_then(Value::as_str)
+}
+
+fn is_native_sidecar(container: &Value) -> bool {
+    container.get("restartPolicy").and_then(Value::as_str) == Some("Always")
+}
+
+fn describe_containers(inits: &[&Value], mains: &[&Value]) -> String {
+    let names = |list: &[&Value]| -> String {
+        let v: Vec<String> = list
+            .iter()
+            .map(|c| format!("{:?}", name_of(c).unwrap_or("(unnamed)")))
+            .collect();
+        if v.is_empty() {
+            "none".into()
+        } else {
+            v.join(", ")
+        }
+    };
+    format!(
+        "initContainers: {}; containers: {}",
+        names(inits),
+        names(mains)
+    )
+}
+
+/// Regular containers to keep (as native sidecars): the ones named, or by default the
+/// well-known database proxies. Every name given must exist.
+fn kept_sidecar_names(
+    mains: &[&Value],
+    container: &str,
+    spec: &MarkSpec,
+    label: &DocLabel,
+    pod_field: &str,
+) -> Result<Vec<String>> {
+    match &spec.sidecars {
+        Some(names) => {
+            for name in names {
+                if name == container {
+                    return Err(Error::new(format!(
+                        "{name:?} is the migration container itself; list only sidecars to keep"
+                    ))
+                    .at(label)
+                    .field("migration-hook/sidecars"));
+                }
+                if !mains.iter().any(|c| name_of(c) == Some(name)) {
+                    let known: Vec<&str> = mains.iter().filter_map(|c| name_of(c)).collect();
+                    return Err(Error::new(format!(
+                        "no regular container named {name:?} to keep as a sidecar; the containers are {}",
+                        known.join(", ")
+                    ))
+                    .at(label)
+                    .field(join_field(pod_field, "containers")));
+                }
+            }
+            Ok(names.clone())
+        }
+        None => Ok(mains
+            .iter()
+            .filter(|c| name_of(c) != Some(container) && sidecars::is_database_proxy(c))
+            .filter_map(|c| name_of(c).map(str::to_string))
+            .collect()),
+    }
+}
+
+fn native_sidecar(mut container: Value) -> Value {
+    if let Some(obj) = container.as_object_mut() {
+        obj.insert("restartPolicy".into(), Value::String("Always".into()));
+    }
+    container
+}
+
+/// The marked container, ready to run to completion, with the mark's overrides applied.
+fn migration_container(
+    mut container: Value,
+    spec: &MarkSpec,
+    stripped: &mut Vec<&'static str>,
+) -> Value {
+    let Some(obj) = container.as_object_mut() else {
+        return container;
+    };
+    for field in STRIPPED_FIELDS {
+        if obj.shift_remove(*field).is_some() {
+            stripped.push(field);
+        }
+    }
+    obj.shift_remove("restartPolicy");
+    if let Some(image) = &spec.image {
+        obj.insert("image".into(), Value::String(image.clone()));
+    }
+    if let Some(command) = &spec.command {
+        insert_after(
+            obj,
+            "command",
+            strings(command),
+            &["name", "image", "imagePullPolicy"],
+        );
+        // The old args belonged to the old command (as an image's CMD belongs to its ENTRYPOINT).
+        if spec.args.is_none() {
+            obj.shift_remove("args");
+        }
+    }
+    if let Some(args) = &spec.args {
+        insert_after(
+            obj,
+            "args",
+            strings(args),
+            &["name", "image", "imagePullPolicy", "command"],
+        );
+    }
+    if let Some(extra) = &spec.env {
+        let env = obj.entry("env").or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(list) = env {
+            for var in extra {
+                let name = var.get("name");
+                match list.iter_mut().find(|v| v.get("name") == name) {
+                    Some(existing) => *existing = var.clone(),
+                    None => list.push(var.clone()),
+                }
+            }
+        }
+    }
+    if let Some(secrets) = &spec.env_from_secrets {
+        let env_from = obj
+            .entry("envFrom")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(list) = env_from {
+            for secret in secrets {
+                list.push(serde_json::json!({"secretRef": {"name": secret}}));
+            }
+        }
+    }
+    container
+}
+
+/// Sets `key`, in place if it exists, otherwise right after the last of `after` present (so a new
+/// `command` lands next to `image`, where people look for it).
+fn insert_after(obj: &mut Map<String, Value>, key: &str, value: Value, after: &[&str]) {
+    if let Some(slot) = obj.get_mut(key) {
+        *slot = value;
+        return;
+    }
+    let position = obj
+        .keys()
+        .rposition(|k| after.contains(&k.as_str()))
+        .map_or(obj.len(), |i| i + 1);
+    obj.shift_insert(position, key.to_string(), value);
+}
+
+fn strings(items: &[String]) -> Value {
+    Value::Array(items.iter().cloned().map(Value::String).collect())
+}
+
+fn set_or_remove(pod: &mut Map<String, Value>, key: &str, items: Vec<Value>) {
+    if items.is_empty() {
+        pod.shift_remove(key);
+    } else {
+        pod.insert(key.into(), Value::Array(items));
+    }
+}
+
+/// Drops volumes no kept container mounts; returns their names.
+fn keep_mounted_volumes(pod: &mut Map<String, Value>) -> Vec<String> {
+    let mut mounted: Vec<String> = Vec::new();
+    for key in ["initContainers", "containers"] {
+        for c in pod.get(key).and_then(Value::as_array).into_iter().flatten() {
+            for list in ["volumeMounts", "volumeDevices"] {
+                for m in c.get(list).and_then(Value::as_array).into_iter().flatten() {
+                    if let Some(n) = m.get("name").and_then(Value::as_str) {
+                        mounted.push(n.to_string());
+                    }
+                }
+            }
+        }
+    }
+    let Some(Value::Array(volumes)) = pod.get_mut("volumes") else {
+        return Vec::new();
+    };
+    let mut dropped = Vec::new();
+    volumes.retain(|v| {
+        let name = v.get("name").and_then(Value::as_str).unwrap_or_default();
+        let keep = mounted.iter().any(|m| m == name);
+        if !keep {
+            dropped.push(name.to_string());
+        }
+        keep
+    });
+    if volumes.is_empty() {
+        pod.shift_remove("volumes");
+    }
+    dropped
+}
+
+/// Every volume a kept container mounts must be defined in the pod spec. A StatefulSet's
+/// `volumeClaimTemplates` are not: those claims exist only for the StatefulSet's own pods.
+fn check_mounts(
+    pod: &Map<String, Value>,
+    workload: &Value,
+    kind: WorkloadKind,
+    label: &DocLabel,
+    pod_field: &str,
+) -> Result<()> {
+    let defined: Vec<&str> = pod
+        .get("volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.get("name").and_then(Value::as_str))
+        .collect();
+    let claim_templates: Vec<&str> = workload
+        .get("spec")
+        .and_then(|s| s.get("volumeClaimTemplates"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.get("metadata")?.get("name")?.as_str())
+        .collect();
+    for key in ["initContainers", "containers"] {
+        for c in pod.get(key).and_then(Value::as_array).into_iter().flatten() {
+            for list in ["volumeMounts", "volumeDevices"] {
+                for m in c.get(list).and_then(Value::as_array).into_iter().flatten() {
+                    let Some(name) = m.get("name").and_then(Value::as_str) else {
+                        continue;
+                    };
+                    if defined.contains(&name) {
+                        continue;
+                    }
+                    let container = name_of(c).unwrap_or_default();
+                    let message = if kind == WorkloadKind::StatefulSet
+                        && claim_templates.contains(&name)
+                    {
+                        format!(
+                            "container {container:?} mounts {name:?} from the StatefulSet's volumeClaimTemplates; those claims exist only for the StatefulSet's own pods, so a Job cannot mount them"
+                        )
+                    } else {
+                        format!(
+                            "container {container:?} mounts volume {name:?}, which the pod spec does not define"
+                        )
+                    };
+                    return Err(Error::new(message).at(label).field(pod_field.to_string()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The Job pod's metadata: the template's labels and annotations, minus our own annotations.
+fn template_metadata(template: &Value) -> Value {
+    let mut meta = Map::new();
+    let source = template.get("metadata");
+    if let Some(labels) = source
+        .and_then(|m| m.get("labels"))
+        .filter(|l| is_non_empty(l))
+    {
+        meta.insert("labels".into(), labels.clone());
+    }
+    if let Some(Value::Object(annotations)) = source.and_then(|m| m.get("annotations")) {
+        let kept: Map<String, Value> = annotations
+            .iter()
+            .filter(|(k, _)| !is_mark_key(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if !kept.is_empty() {
+            meta.insert("annotations".into(), Value::Object(kept));
+        }
+    }
+    Value::Object(meta)
+}
+
+fn is_non_empty(v: &Value) -> bool {
+    v.as_object().is_some_and(|o| !o.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mark::Origin;
+    use serde_json::json;
+
+    fn label() -> DocLabel {
+        DocLabel {
+            index: 0,
+            kind: Some("Deployment".into()),
+            namespace: None,
+            name: Some("web".into()),
+            source: None,
+        }
+    }
+
+    fn deployment() -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"template": {
+          "metadata": {"labels": {"app": "web"}, "annotations": {"migration-hook/container": "migrate", "checksum": "x"}},
+          "spec": {
+            "serviceAccountName": "web",
+            "initContainers": [
+              {"name": "mesh", "image": "mesh", "restartPolicy": "Always"},
+              {"name": "clone", "image": "git", "volumeMounts": [{"name": "src", "mountPath": "/src"}]},
+              {"name": "migrate", "image": "app", "command": ["migrate"], "volumeMounts": [{"name": "src", "mountPath": "/src"}], "ports": [{"containerPort": 1}]},
+              {"name": "after", "image": "x"}
+            ],
+            "containers": [
+              {"name": "app", "image": "app", "readinessProbe": {}, "volumeMounts": [{"name": "cache", "mountPath": "/c"}]},
+              {"name": "cloud-sql-proxy", "image": "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.11"},
+              {"name": "metrics", "image": "exporter"}
+            ],
+            "volumes": [{"name": "src", "emptyDir": {}}, {"name": "cache", "emptyDir": {}}],
+            "restartPolicy": "Always"
+          }}}})
+    }
+
+    #[test]
+    fn hoists_an_init_container() {
+        let h = hoist(
+            &deployment(),
+            WorkloadKind::Deployment,
+            "migrate",
+            &MarkSpec::default(),
+            &label(),
+        )
+        .unwrap();
+        let pod = &h.template["spec"];
+        let inits: Vec<&str> = pod["initContainers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(name_of)
+            .collect();
+        assert_eq!(inits, ["cloud-sql-proxy", "mesh", "clone"]);
+        assert_eq!(pod["initContainers"][0]["restartPolicy"], "Always");
+        assert_eq!(pod["containers"].as_array().unwrap().len(), 1);
+        assert_eq!(pod["containers"][0]["name"], "migrate");
+        assert!(pod["containers"][0].get("ports").is_none());
+        assert_eq!(pod["volumes"], json!([{"name": "src", "emptyDir": {}}]));
+        assert_eq!(pod["restartPolicy"], "Never");
+        assert_eq!(
+            h.template["metadata"],
+            json!({"labels": {"app": "web"}, "annotations": {"checksum": "x"}})
+        );
+        assert_eq!(h.dropped_init, ["after"]);
+        assert_eq!(h.dropped_containers, ["app", "metrics"]);
+        assert_eq!(h.init_index, Some(2));
+    }
+
+    #[test]
+    fn main_container_needs_a_command() {
+        let e = hoist(
+            &deployment(),
+            WorkloadKind::Deployment,
+            "app",
+            &MarkSpec::default(),
+            &label(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("main container"), "{e}");
+        let mut spec = MarkSpec::default();
+        spec.set("command", r#"["rails","db:migrate"]"#, &Origin::Annotation)
+            .unwrap();
+        let h = hoist(
+            &deployment(),
+            WorkloadKind::Deployment,
+            "app",
+            &spec,
+            &label(),
+        )
+        .unwrap();
+        let c = &h.template["spec"]["containers"][0];
+        assert_eq!(c["command"], json!(["rails", "db:migrate"]));
+        assert!(c.get("readinessProbe").is_none());
+        assert_eq!(h.stripped, ["readinessProbe"]);
+        // Every init container precedes a main container.
+        assert_eq!(h.kept_init, ["mesh", "clone", "migrate", "after"]);
+    }
+
+    #[test]
+    fn missing_container_lists_the_others() {
+        let e = hoist(
+            &deployment(),
+            WorkloadKind::Deployment,
+            "migrat",
+            &MarkSpec::default(),
+            &label(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains(r#"initContainers: "mesh", "clone", "migrate", "after"; containers: "app", "cloud-sql-proxy", "metrics""#), "{e}");
+    }
+
+    #[test]
+    fn explicit_sidecars_replace_the_default() {
+        let mut spec = MarkSpec::default();
+        spec.set("sidecars", "metrics", &Origin::Annotation)
+            .unwrap();
+        let h = hoist(
+            &deployment(),
+            WorkloadKind::Deployment,
+            "migrate",
+            &spec,
+            &label(),
+        )
+        .unwrap();
+        assert_eq!(h.converted_sidecars, ["metrics"]);
+        spec.set("sidecars", "nope", &Origin::Annotation).unwrap();
+        assert!(
+            hoist(
+                &deployment(),
+                WorkloadKind::Deployment,
+                "migrate",
+                &spec,
+                &label()
+            )
+            .is_err()
+        );
+    }
+}

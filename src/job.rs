@@ -1,0 +1,179 @@
+//! The hook Job document (DESIGN.md §4, "The Job"): `batch/v1`, the hook annotations, safe
+//! defaults, and the hoisted pod template.
+
+use serde_json::{Map, Value, json};
+
+use crate::keys;
+use crate::mark::{HookChoice, MarkSpec, Origin};
+
+/// Default weight: below the chart's own weight-0 hooks, and room below for the copies.
+pub const DEFAULT_WEIGHT: i64 = -1;
+/// Default events.
+pub const DEFAULT_EVENTS: [&str; 2] = ["pre-install", "pre-upgrade"];
+/// The events used when the database is part of the release.
+pub const IN_RELEASE_EVENTS: [&str; 2] = ["post-install", "pre-upgrade"];
+
+/// The Job-level settings of one migration, defaults applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub hook: HookChoice,
+    pub hook_origin: Origin,
+    pub weight: i64,
+    /// Always starts with `before-hook-creation`.
+    pub delete_policy: Vec<String>,
+    /// 0 by default: a half-applied migration must not be retried blindly.
+    pub backoff_limit: i64,
+    pub active_deadline_seconds: Option<i64>,
+    pub ttl_seconds_after_finished: Option<i64>,
+    pub job_name: Option<String>,
+}
+
+impl Settings {
+    pub fn from_spec(spec: &MarkSpec) -> Settings {
+        let mut delete_policy = vec![keys::BEFORE_HOOK_CREATION.to_string()];
+        for p in spec.delete_policy.iter().flatten() {
+            if !delete_policy.contains(p) {
+                delete_policy.push(p.clone());
+            }
+        }
+        Settings {
+            hook: spec
+                .hook
+                .clone()
+                .unwrap_or_else(|| HookChoice::Events(DEFAULT_EVENTS.map(String::from).to_vec())),
+            hook_origin: spec.hook_origin.clone().unwrap_or(Origin::Default),
+            weight: spec.weight.unwrap_or(DEFAULT_WEIGHT),
+            delete_policy,
+            backoff_limit: spec.backoff_limit.unwrap_or(0),
+            active_deadline_seconds: spec.active_deadline_seconds,
+            ttl_seconds_after_finished: spec.ttl_seconds_after_finished,
+            job_name: spec.job_name.clone(),
+        }
+    }
+}
+
+impl Settings {
+    /// What makes two migrations the same Job, besides the container (the origin of a setting
+    /// does not).
+    pub fn identity(&self) -> String {
+        format!(
+            "{:?}|{}|{:?}|{}|{:?}|{:?}|{:?}",
+            self.hook,
+            self.weight,
+            self.delete_policy,
+            self.backoff_limit,
+            self.active_deadline_seconds,
+            self.ttl_seconds_after_finished,
+            self.job_name
+        )
+    }
+}
+
+/// Everything the Job document is made of.
+pub struct JobParts<'a> {
+    pub name: &'a str,
+    pub namespace: Option<&'a str>,
+    /// The workload's own `metadata.labels`.
+    pub labels: Option<&'a Value>,
+    pub events: &'a [String],
+    pub settings: &'a Settings,
+    /// Helm 4's filename annotation value, when the input carries them.
+    pub filename: Option<&'a str>,
+    /// The hoisted pod template.
+    pub template: Value,
+}
+
+/// The Job document, keys in the order people write them.
+pub fn document(parts: JobParts) -> Value {
+    let s = parts.settings;
+    let mut metadata = Map::new();
+    metadata.insert("name".into(), json!(parts.name));
+    if let Some(ns) = parts.namespace {
+        metadata.insert("namespace".into(), json!(ns));
+    }
+    if let Some(labels) = parts
+        .labels
+        .filter(|l| l.as_object().is_some_and(|o| !o.is_empty()))
+    {
+        metadata.insert("labels".into(), labels.clone());
+    }
+    let mut annotations = Map::new();
+    annotations.insert(keys::HOOK.into(), json!(parts.events.join(",")));
+    annotations.insert(keys::HOOK_WEIGHT.into(), json!(s.weight.to_string()));
+    annotations.insert(
+        keys::HOOK_DELETE_POLICY.into(),
+        json!(s.delete_policy.join(",")),
+    );
+    // Helm ≥ 3.18: the migration's log appears in Helm's output, success or failure.
+    annotations.insert(
+        keys::HOOK_OUTPUT_LOG_POLICY.into(),
+        json!(format!("{},{}", keys::HOOK_SUCCEEDED, keys::HOOK_FAILED)),
+    );
+    if let Some(f) = parts.filename {
+        annotations.insert(keys::POSTRENDER_FILENAME.into(), json!(f));
+    }
+    metadata.insert("annotations".into(), Value::Object(annotations));
+
+    let mut spec = Map::new();
+    spec.insert("backoffLimit".into(), json!(s.backoff_limit));
+    if let Some(d) = s.active_deadline_seconds {
+        spec.insert("activeDeadlineSeconds".into(), json!(d));
+    }
+    if let Some(t) = s.ttl_seconds_after_finished {
+        spec.insert("ttlSecondsAfterFinished".into(), json!(t));
+    }
+    spec.insert("template".into(), parts.template);
+
+    json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": metadata,
+        "spec": spec,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delete_policy_always_has_before_hook_creation_first() {
+        let mut spec = MarkSpec::default();
+        spec.set(
+            "delete-policy",
+            "hook-succeeded,before-hook-creation",
+            &Origin::Annotation,
+        )
+        .unwrap();
+        assert_eq!(
+            Settings::from_spec(&spec).delete_policy,
+            ["before-hook-creation", "hook-succeeded"]
+        );
+        assert_eq!(
+            Settings::from_spec(&MarkSpec::default()).delete_policy,
+            ["before-hook-creation"]
+        );
+    }
+
+    #[test]
+    fn document_shape() {
+        let settings = Settings::from_spec(&MarkSpec::default());
+        let events = DEFAULT_EVENTS.map(String::from);
+        let doc = document(JobParts {
+            name: "web-migration",
+            namespace: None,
+            labels: None,
+            events: &events,
+            settings: &settings,
+            filename: None,
+            template: json!({"spec": {}}),
+        });
+        assert_eq!(
+            doc["metadata"]["annotations"]["helm.sh/hook"],
+            "pre-install,pre-upgrade"
+        );
+        assert_eq!(doc["metadata"]["annotations"]["helm.sh/hook-weight"], "-1");
+        assert_eq!(doc["spec"]["backoffLimit"], 0);
+        assert!(doc["metadata"].get("labels").is_none());
+    }
+}

@@ -1,0 +1,82 @@
+//! migration-hook: a Helm post-renderer that hoists a workload's database-migration container
+//! into one `pre-install,pre-upgrade` hook Job, and makes everything that Job needs exist
+//! before it runs.
+//!
+//! Three hops, as in kustomize's kio:
+//!
+//! ```text
+//! stdin ─▶ split ─────────────▶ plan ────────────────────────▶ write ─▶ stdout
+//!          documents as byte    pure: marks → Jobs,            untouched documents as
+//!          ranges + cheap heads dependencies, labels, edits    bytes, edits applied, new
+//!          (document, head)     (select, hoist, dependencies,  documents appended (write)
+//!                                hygiene, edit, plan)
+//! ```
+//!
+//! Only what the plan needs is parsed; every other document passes through byte for byte.
+//! Errors name the document and field; nothing is written on failure.
+
+pub mod cli;
+pub mod config;
+pub mod database;
+pub mod dependencies;
+pub mod diagnostic;
+pub mod document;
+pub mod edit;
+pub mod head;
+pub mod hoist;
+pub mod host;
+pub mod hygiene;
+pub mod job;
+pub mod keys;
+pub mod mark;
+pub mod naming;
+pub mod options;
+pub mod plan;
+pub mod refs;
+pub mod report;
+pub mod select;
+pub mod selector;
+pub mod sidecars;
+pub mod stream;
+pub mod validate;
+pub mod workload;
+pub mod write;
+pub mod yaml;
+
+use diagnostic::{Error, Result};
+use document::Documents;
+use host::Host;
+use options::Options;
+use plan::Plan;
+
+/// The result of a successful run.
+#[derive(Debug)]
+pub struct Run {
+    /// The output stream (the input itself when nothing changes).
+    pub output: Vec<u8>,
+    pub plan: Plan,
+}
+
+/// Reads `input`, plans, and writes the output stream.
+pub fn run(input: &[u8], options: &Options, host: Host) -> Result<Run> {
+    let docs = Documents::read(input)?;
+    refuse_helm3(&docs, host)?;
+    let plan = plan::plan(&docs, options)?;
+    let output = if plan.changes_anything() {
+        write::write(&docs, &plan)
+    } else {
+        input.to_vec()
+    };
+    Ok(Run { output, plan })
+}
+
+/// Helm 3 applies a post-renderer's output as ordinary manifests: a hook Job would run next
+/// to the new pods instead of before them, and fail on the next upgrade. Refuse, loudly.
+fn refuse_helm3(docs: &Documents, host: Host) -> Result<()> {
+    if host.helm_parent && !host.helm_plugin && !docs.from_helm4_postrender() {
+        return Err(Error::new(
+            "Helm 3 is running migration-hook as --post-renderer. Helm 3 applies a post-renderer's output as ordinary resources, so the migration hook Job would run alongside the new pods instead of before them, and the next upgrade would fail on the Job's immutable template. Use Helm 4 (helm plugin install <migration-hook dir>, then --post-renderer migration-hook), or render with `helm template … | migration-hook` and apply that (for Argo CD, as a Config Management Plugin)",
+        ));
+    }
+    Ok(())
+}

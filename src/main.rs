@@ -1,0 +1,153 @@
+//! The binary: read, run, write, report. Exit 0 with the whole stream, or non-zero with nothing
+//! on stdout (a truncated stream would make Helm delete resources).
+
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+
+use migration_hook::cli::{Cli, Command, RunArgs};
+use migration_hook::diagnostic::{Diagnostic, Severity};
+use migration_hook::host::Host;
+use migration_hook::report;
+
+/// Prefix of every line this program writes to stderr.
+const NAME: &str = "migration-hook";
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (explain, args) = match cli.command {
+        Some(Command::Explain(args)) => (true, args),
+        None => (false, cli.run),
+    };
+    let host = Host::detect();
+    let channel = Channel::new(&args, host);
+    match execute(&args, explain, host, &channel) {
+        Ok(code) => code,
+        Err(Failure::Usage(message)) => {
+            channel.error(&format!("{NAME}: error: {message}"), "");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(message, account)) => {
+            channel.error(&format!("{NAME}: {message}"), &account);
+            ExitCode::from(1)
+        }
+    }
+}
+
+enum Failure {
+    /// Bad flags or an unreadable config file (exit 2).
+    Usage(String),
+    /// Bad input or an I/O error (exit 1), with whatever account there is.
+    Run(String, String),
+}
+
+fn execute(
+    args: &RunArgs,
+    explain: bool,
+    host: Host,
+    channel: &Channel,
+) -> Result<ExitCode, Failure> {
+    let config_text = match &args.config {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("--config {}: cannot read it", path.display()))
+                .map_err(|e| Failure::Usage(format!("{e:#}")))?,
+        ),
+        None => None,
+    };
+    let options = args
+        .options(config_text.as_deref())
+        .map_err(Failure::Usage)?;
+    let input = read_input(args.file.as_deref())
+        .map_err(|e| Failure::Run(format!("error: {e:#}"), String::new()))?;
+    let run = migration_hook::run(&input, &options, host)
+        .map_err(|e| Failure::Run(e.to_string(), String::new()))?;
+    let account = report::explain(&run.plan);
+    channel.success(&run.plan.diagnostics, &account);
+    let bytes = if explain {
+        account.as_bytes()
+    } else {
+        &run.output
+    };
+    match io::stdout()
+        .lock()
+        .write_all(bytes)
+        .and_then(|()| io::stdout().flush())
+    {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        // A reader that stops early (`| head`) is not an error.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(Failure::Run(
+            format!("error: writing the output: {e}"),
+            account,
+        )),
+    }
+}
+
+fn read_input(file: Option<&Path>) -> anyhow::Result<Vec<u8>> {
+    match file {
+        Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display())),
+        None => {
+            let mut buf = Vec::new();
+            io::stdin()
+                .read_to_end(&mut buf)
+                .context("reading the manifests from stdin")?;
+            Ok(buf)
+        }
+    }
+}
+
+/// Where diagnostics go. stderr always; under Helm 4, which discards a post-renderer's stderr,
+/// also the controlling terminal when there is one; and the report file when asked.
+struct Channel {
+    report: Option<std::path::PathBuf>,
+    terminal: bool,
+}
+
+impl Channel {
+    fn new(args: &RunArgs, host: Host) -> Channel {
+        Channel {
+            report: args.report.clone(),
+            // Under Helm 4, stderr goes to a buffer nobody reads. Anywhere else stderr is seen,
+            // and writing to the terminal as well would say everything twice.
+            terminal: host.helm_plugin && !io::stderr().is_terminal(),
+        }
+    }
+
+    fn success(&self, diagnostics: &[Diagnostic], account: &str) {
+        let lines: Vec<String> = diagnostics
+            .iter()
+            .filter(|d| d.severity <= Severity::Warning)
+            .map(|d| format!("{NAME}: {d}"))
+            .collect();
+        let text = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+        self.emit(&text, &format!("{NAME}: succeeded\n{account}"));
+    }
+
+    fn error(&self, line: &str, account: &str) {
+        self.emit(&format!("{line}\n"), &format!("{line}\n{account}"));
+    }
+
+    fn emit(&self, text: &str, report: &str) {
+        if !text.is_empty() {
+            let _ = io::stderr().write_all(text.as_bytes());
+            if self.terminal
+                && let Ok(mut tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty")
+            {
+                let _ = tty.write_all(text.as_bytes());
+            }
+        }
+        if let Some(path) = &self.report
+            && let Err(e) = std::fs::write(path, report)
+        {
+            let _ = writeln!(
+                io::stderr(),
+                "{NAME}: warning: cannot write the report to {}: {e}",
+                path.display()
+            );
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! The human-readable account of a plan: what `explain` prints and `--report` writes.
+
+use std::fmt::Write;
+
+use crate::dependencies::Outcome;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::edit::Edited;
+use crate::plan::{Migration, Plan};
+
+/// The whole account: one block per Job, then the workload edits and the diagnostics.
+pub fn explain(plan: &Plan) -> String {
+    let mut out = String::new();
+    if plan.migrations.is_empty() {
+        out.push_str("No migration is marked: the stream passes through unchanged.\n");
+    }
+    for m in &plan.migrations {
+        migration(&mut out, m, plan);
+    }
+    for e in &plan.edits {
+        let how = match e.edited {
+            Edited::Surgical(_) => "every other byte unchanged",
+            Edited::Reemitted(_) => "re-emitted: same meaning, formatting not kept",
+        };
+        let _ = writeln!(out, "Edited {} ({how}):", e.label);
+        for r in &e.removed {
+            let _ = writeln!(out, "  removed {r}");
+        }
+    }
+    diagnostics(&mut out, &plan.diagnostics);
+    out
+}
+
+fn migration(out: &mut String, m: &Migration, plan: &Plan) {
+    let s = &m.settings;
+    let _ = writeln!(
+        out,
+        "Job {:?}{}",
+        m.job,
+        m.namespace
+            .as_deref()
+            .map(|n| format!(" in namespace {n}"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(out, "  hook: {} ({})", m.events.join(","), m.events_reason);
+    let _ = writeln!(
+        out,
+        "  weight {}, delete policy {}, backoffLimit {}{}{}",
+        s.weight,
+        s.delete_policy.join(","),
+        s.backoff_limit,
+        s.active_deadline_seconds
+            .map(|d| format!(", activeDeadlineSeconds {d}"))
+            .unwrap_or_default(),
+        s.ttl_seconds_after_finished
+            .map(|t| format!(", ttlSecondsAfterFinished {t}"))
+            .unwrap_or_default(),
+    );
+    for source in &m.sources {
+        let _ = writeln!(out, "  from {source}");
+    }
+    let h = &m.hoisted;
+    let _ = writeln!(
+        out,
+        "  container {:?} ({})",
+        m.container,
+        if m.from_init {
+            "init container, removed from the workload"
+        } else {
+            "main container, stays in the workload"
+        }
+    );
+    list(
+        out,
+        "stripped from it",
+        &h.stripped.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+    );
+    list(out, "init containers kept", &h.kept_init);
+    list(out, "init containers dropped", &h.dropped_init);
+    list(
+        out,
+        "sidecars kept as native sidecars",
+        &h.converted_sidecars,
+    );
+    list(out, "containers dropped", &h.dropped_containers);
+    list(out, "volumes dropped", &h.dropped_volumes);
+    if !m.dependencies.is_empty() {
+        let _ = writeln!(out, "  needs:");
+    }
+    for d in &m.dependencies {
+        let what = match &d.outcome {
+            Outcome::Reused { doc } => {
+                format!("already a suitable hook (document {}), used as is", doc + 1)
+            }
+            Outcome::Copied { copy } => {
+                let c = &plan.copies[*copy];
+                if c.name == d.name {
+                    format!(
+                        "same-name hook copy on {} (weight {})",
+                        c.events.join(","),
+                        c.weight
+                    )
+                } else {
+                    format!(
+                        "hook copy {:?} on {} (weight {}); the original stays a release resource",
+                        c.name,
+                        c.events.join(","),
+                        c.weight
+                    )
+                }
+            }
+            Outcome::NotNeeded => "exists already at these events; nothing to do".to_string(),
+            Outcome::External
+                if d.kind == crate::refs::RefKind::ServiceAccount && d.name == "default" =>
+            {
+                "the namespace's default ServiceAccount, which always exists".to_string()
+            }
+            Outcome::External => {
+                "not in the rendered chart: must exist before the Job runs".to_string()
+            }
+            Outcome::ReleaseClaim { .. } => {
+                "created by the release: does not exist at pre-install".to_string()
+            }
+        };
+        let _ = writeln!(out, "    {}/{}: {what}", d.kind.kind(), d.name);
+    }
+    for r in &m.removed_labels {
+        let _ = writeln!(
+            out,
+            "  label {}={} removed from the migration pod (selected by {})",
+            r.key,
+            r.value,
+            r.because.join(", ")
+        );
+    }
+}
+
+fn list(out: &mut String, title: &str, items: &[String]) {
+    if !items.is_empty() {
+        let _ = writeln!(out, "  {title}: {}", items.join(", "));
+    }
+}
+
+fn diagnostics(out: &mut String, diagnostics: &[Diagnostic]) {
+    for severity in [Severity::Warning, Severity::Note] {
+        for d in diagnostics.iter().filter(|d| d.severity == severity) {
+            let _ = writeln!(out, "{d}");
+        }
+    }
+}

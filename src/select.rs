@@ -1,0 +1,306 @@
+//! Finds the marked workloads: annotations, config-file selectors and `--container` flags,
+//! resolved to documents and merged into one [`MarkSpec`] each.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::diagnostic::{Diagnostic, Error, Result};
+use crate::document::{Document, Documents, is_mark_key};
+use crate::keys;
+use crate::mark::{MarkSpec, Origin};
+use crate::options::{ContainerFlag, Options, Selector};
+use crate::workload::{WorkloadKind, join_field};
+
+/// A workload with its merged mark.
+#[derive(Debug, Clone)]
+pub struct Marked {
+    pub doc: usize,
+    pub kind: WorkloadKind,
+    /// Merged settings; `container` is always set.
+    pub spec: MarkSpec,
+    pub container: String,
+}
+
+/// Marks from the three sources, resolved and merged, in stream order.
+pub fn marked_workloads(
+    docs: &Documents,
+    options: &Options,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Vec<Marked>> {
+    // doc index -> (annotation spec, config spec, flag spec)
+    let mut found: BTreeMap<usize, [Option<MarkSpec>; 3]> = BTreeMap::new();
+
+    for doc in docs.iter() {
+        if let Some(spec) = annotation_mark(doc)? {
+            found.entry(doc.index).or_default()[0] = Some(spec);
+        }
+    }
+    for (i, mark) in options.config.iter().enumerate() {
+        let matches = select(docs, &mark.selector)?;
+        if matches.is_empty() {
+            return Err(Error::new(format!(
+                "migrations[{i}] ({}) matches no workload{}",
+                mark.selector,
+                available(docs, mark.selector.kind)
+            ))
+            .field(options.config_path.as_deref().unwrap_or("--config")));
+        }
+        for doc in matches {
+            let slot = &mut found.entry(doc.index).or_default()[1];
+            if slot.is_some() {
+                return Err(Error::new(format!(
+                    "two entries of the config file select this workload; keep one (the second is migrations[{i}])"
+                ))
+                .at(&doc.label()));
+            }
+            *slot = Some(mark.spec.clone());
+        }
+    }
+    for flag in &options.container_flags {
+        let doc = flag_target(docs, flag)?;
+        let spec = MarkSpec {
+            container: Some(flag.container.clone()),
+            ..MarkSpec::default()
+        };
+        let slot = &mut found.entry(doc.index).or_default()[2];
+        if let Some(previous) = slot.as_ref()
+            && previous.container != spec.container
+        {
+            return Err(Error::new(format!(
+                "--container names two containers of this workload ({:?} and {:?}); one workload has one migration",
+                previous.container.as_deref().unwrap_or_default(),
+                flag.container
+            ))
+            .at(&doc.label()));
+        }
+        *slot = Some(spec);
+    }
+
+    if found.is_empty() && options.flag_overrides != MarkSpec::default() {
+        diagnostics.push(Diagnostic::warning(
+            "override flags were given but no workload is marked; nothing was changed",
+        ));
+    }
+
+    found
+        .into_iter()
+        .map(|(index, [annotation, config, flag])| {
+            let doc = docs.get(index);
+            let kind = WorkloadKind::of(doc.head.api_version.as_deref(), doc.kind())
+                .expect("only workloads are selected");
+            let spec = [annotation, config, flag]
+                .into_iter()
+                .flatten()
+                .fold(MarkSpec::default(), |acc, s| acc.overlay(&s))
+                .overlay(&options.flag_overrides);
+            let container = spec.container.clone().ok_or_else(|| {
+                Error::new(format!(
+                    "the workload has {}* settings but no {}; add it to name the migration container",
+                    keys::MARK_PREFIX,
+                    keys::MARK_CONTAINER
+                ))
+                .at(&doc.label())
+            })?;
+            Ok(Marked {
+                doc: index,
+                kind,
+                spec,
+                container,
+            })
+        })
+        .collect()
+}
+
+/// The workload kind of a document that may be marked: a workload and not a hook.
+fn markable(doc: &Document) -> Option<WorkloadKind> {
+    if doc.is_hook() {
+        return None;
+    }
+    WorkloadKind::of(doc.head.api_version.as_deref(), doc.kind())
+}
+
+/// The `migration-hook/*` annotations of a document, as a spec; `None` if it has none.
+fn annotation_mark(doc: &Document) -> Result<Option<MarkSpec>> {
+    let kind = WorkloadKind::of(doc.head.api_version.as_deref(), doc.kind());
+    // Pod-template annotations are deep in the document; only a document that mentions the
+    // prefix at all can carry them, and only those are parsed.
+    let may_carry = doc.head.marked || (kind.is_some() && doc.body.contains(keys::MARK_PREFIX));
+    if !may_carry {
+        return Ok(None);
+    }
+    let value = doc.value()?;
+    let mut places = vec![("metadata.annotations".to_string(), annotations(value))];
+    if let Some(kind) = kind {
+        let field = join_field(&kind.template_field(), "metadata.annotations");
+        places.push((field, kind.template(value).and_then(annotations)));
+    }
+    let mut spec = MarkSpec::default();
+    let mut seen: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for (field, map) in places {
+        let Some(map) = map else { continue };
+        for (key, raw) in map.iter().filter(|(k, _)| is_mark_key(k)) {
+            let at = format!("{field}.{key}");
+            let text = match raw {
+                Value::String(s) => s.clone(),
+                other => {
+                    return Err(Error::new(format!(
+                        "annotation values must be strings, this one is {other}; quote it"
+                    ))
+                    .at(&doc.label())
+                    .field(at));
+                }
+            };
+            if let Some((other_field, other_text)) = seen.get(key)
+                && *other_text != text
+            {
+                return Err(Error::new(format!(
+                    "conflicts with {other_field} ({other_text:?} vs {text:?}); set it in one place"
+                ))
+                .at(&doc.label())
+                .field(at));
+            }
+            spec.set(&key[keys::MARK_PREFIX.len()..], &text, &Origin::Annotation)
+                .map_err(|e| Error::new(e).at(&doc.label()).field(at.clone()))?;
+            seen.insert(key.clone(), (at, text));
+        }
+    }
+    if seen.is_empty() {
+        return Ok(None);
+    }
+    if doc.is_hook() {
+        return Err(Error::new(
+            "this document is a Helm hook, and hooks are never converted (a chart's own hook Jobs and test pods pass through untouched); remove the migration-hook annotations",
+        )
+        .at(&doc.label())
+        .field(seen.into_values().next().map(|(f, _)| f).unwrap_or_default()));
+    }
+    if kind.is_none() {
+        return Err(Error::new(
+            "only workloads with a pod template (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod, Rollout) can be marked",
+        )
+        .at(&doc.label())
+        .field(seen.into_values().next().map(|(f, _)| f).unwrap_or_default()));
+    }
+    Ok(Some(spec))
+}
+
+fn annotations(object: &Value) -> Option<&serde_json::Map<String, Value>> {
+    object.get("metadata")?.get("annotations")?.as_object()
+}
+
+/// Workloads a config selector picks.
+fn select<'d, 'a>(docs: &'d Documents<'a>, selector: &Selector) -> Result<Vec<&'d Document<'a>>> {
+    let mut out = Vec::new();
+    for doc in docs.iter() {
+        let Some(kind) = markable(doc) else { continue };
+        if selector.kind.is_some_and(|k| k != kind)
+            || selector
+                .name
+                .as_deref()
+                .is_some_and(|n| doc.name() != Some(n))
+            || selector
+                .namespace
+                .as_deref()
+                .is_some_and(|ns| doc.head.namespace.as_deref() != Some(ns))
+        {
+            continue;
+        }
+        if !selector.match_labels.is_empty() {
+            let labels = kind
+                .template(doc.value()?)
+                .and_then(|t| t.get("metadata"))
+                .and_then(|m| m.get("labels"));
+            let all = selector
+                .match_labels
+                .iter()
+                .all(|(k, v)| labels.and_then(|l| l.get(k)).and_then(Value::as_str) == Some(v));
+            if !all {
+                continue;
+            }
+        }
+        out.push(doc);
+    }
+    Ok(out)
+}
+
+/// The one workload a `--container` flag names.
+fn flag_target<'d, 'a>(docs: &'d Documents<'a>, flag: &ContainerFlag) -> Result<&'d Document<'a>> {
+    let matches: Vec<&Document> = docs
+        .iter()
+        .filter(|d| {
+            WorkloadKind::of(d.head.api_version.as_deref(), d.kind()) == Some(flag.kind)
+                && d.name() == Some(flag.name.as_str())
+                && flag
+                    .namespace
+                    .as_deref()
+                    .is_none_or(|ns| d.head.namespace.as_deref() == Some(ns))
+        })
+        .collect();
+    let (hooks, workloads): (Vec<&Document>, Vec<&Document>) =
+        matches.into_iter().partition(|d| d.is_hook());
+    match workloads.as_slice() {
+        [one] => Ok(one),
+        [] => {
+            let hook_note = match hooks.first() {
+                Some(h) => format!(
+                    "; {} is a Helm hook, and hooks are never converted",
+                    h.label()
+                ),
+                None => String::new(),
+            };
+            Err(Error::new(format!(
+                "matches no workload{hook_note}{}",
+                available(docs, Some(flag.kind))
+            ))
+            .field(format!("--container {}", flag.text)))
+        }
+        many => {
+            let list: Vec<String> = many.iter().map(|d| d.label().to_string()).collect();
+            Err(Error::new(format!(
+                "is ambiguous: it matches {}; add the namespace, as {}/NAMESPACE/{}:{}",
+                list.join(" and "),
+                flag.kind.kind().to_ascii_lowercase(),
+                flag.name,
+                flag.container
+            ))
+            .field(format!("--container {}", flag.text)))
+        }
+    }
+}
+
+/// "; workloads of kind X in the input: a, b" — or a note about documents that could not be read.
+fn available(docs: &Documents, kind: Option<WorkloadKind>) -> String {
+    let names: Vec<String> = docs
+        .iter()
+        .filter(|d| markable(d).is_some_and(|k| kind.is_none_or(|want| want == k)))
+        .map(|d| {
+            let k = markable(d).expect("filtered").kind();
+            format!("{k}/{}", d.name().unwrap_or("(no name)"))
+        })
+        .collect();
+    let what = kind.map_or("workloads".to_string(), |k| format!("{}s", k.kind()));
+    let mut out = if names.is_empty() {
+        format!("; the input has no {what} that could be marked")
+    } else {
+        const SHOWN: usize = 12;
+        let more = names.len().saturating_sub(SHOWN);
+        let mut list = names.into_iter().take(SHOWN).collect::<Vec<_>>().join(", ");
+        if more > 0 {
+            list.push_str(&format!(" and {more} more"));
+        }
+        format!("; {what} in the input: {list}")
+    };
+    let unreadable: Vec<String> = docs
+        .iter()
+        .filter(|d| d.head.kind.is_none() && d.parse_error().is_some())
+        .map(|d| (d.index + 1).to_string())
+        .collect();
+    if !unreadable.is_empty() {
+        out.push_str(&format!(
+            " (document {} could not be parsed)",
+            unreadable.join(", ")
+        ));
+    }
+    out
+}

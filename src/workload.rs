@@ -1,0 +1,191 @@
+//! The kinds of workload a migration can be marked on, and where each keeps its pod template.
+
+use k8s_openapi::Resource;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::Pod;
+use serde_json::Value;
+
+/// A kind with a pod template (DESIGN.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WorkloadKind {
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    ReplicaSet,
+    Job,
+    CronJob,
+    Pod,
+    /// Argo Rollouts' `Rollout` (`argoproj.io`), which keeps its template at `spec.template`.
+    Rollout,
+}
+
+const ROLLOUT_GROUP: &str = "argoproj.io";
+
+impl WorkloadKind {
+    pub const ALL: [WorkloadKind; 8] = [
+        WorkloadKind::Deployment,
+        WorkloadKind::StatefulSet,
+        WorkloadKind::DaemonSet,
+        WorkloadKind::ReplicaSet,
+        WorkloadKind::Job,
+        WorkloadKind::CronJob,
+        WorkloadKind::Pod,
+        WorkloadKind::Rollout,
+    ];
+
+    /// The `kind` field value.
+    pub fn kind(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => Deployment::KIND,
+            WorkloadKind::StatefulSet => StatefulSet::KIND,
+            WorkloadKind::DaemonSet => DaemonSet::KIND,
+            WorkloadKind::ReplicaSet => ReplicaSet::KIND,
+            WorkloadKind::Job => Job::KIND,
+            WorkloadKind::CronJob => CronJob::KIND,
+            WorkloadKind::Pod => Pod::KIND,
+            WorkloadKind::Rollout => "Rollout",
+        }
+    }
+
+    /// API groups this kind is accepted from (`extensions` for very old apps-kinds).
+    fn groups(self) -> &'static [&'static str] {
+        match self {
+            WorkloadKind::Deployment | WorkloadKind::DaemonSet | WorkloadKind::ReplicaSet => {
+                &[Deployment::GROUP, "extensions"]
+            }
+            WorkloadKind::StatefulSet => &[StatefulSet::GROUP],
+            WorkloadKind::Job | WorkloadKind::CronJob => &[Job::GROUP],
+            WorkloadKind::Pod => &[Pod::GROUP],
+            WorkloadKind::Rollout => &[ROLLOUT_GROUP],
+        }
+    }
+
+    /// The workload kind of a document, if it is one.
+    pub fn of(api_version: Option<&str>, kind: Option<&str>) -> Option<WorkloadKind> {
+        let kind = kind?;
+        let group = match api_version?.rsplit_once('/') {
+            Some((group, _version)) => group,
+            None => "",
+        };
+        Self::ALL
+            .into_iter()
+            .find(|k| k.kind() == kind && k.groups().contains(&group))
+    }
+
+    /// Reads a kind as typed on the command line: case-insensitive, kubectl's short names and
+    /// plurals accepted (`deploy`, `sts`, `ds`, `rs`, `cj`, `po`, `ro`).
+    pub fn parse(text: &str) -> Option<WorkloadKind> {
+        let t = text.to_ascii_lowercase();
+        let t = t.split('.').next().unwrap_or_default(); // `deployments.apps`
+        Some(match t {
+            "deployment" | "deployments" | "deploy" => WorkloadKind::Deployment,
+            "statefulset" | "statefulsets" | "sts" => WorkloadKind::StatefulSet,
+            "daemonset" | "daemonsets" | "ds" => WorkloadKind::DaemonSet,
+            "replicaset" | "replicasets" | "rs" => WorkloadKind::ReplicaSet,
+            "job" | "jobs" => WorkloadKind::Job,
+            "cronjob" | "cronjobs" | "cj" => WorkloadKind::CronJob,
+            "pod" | "pods" | "po" => WorkloadKind::Pod,
+            "rollout" | "rollouts" | "ro" => WorkloadKind::Rollout,
+            _ => return None,
+        })
+    }
+
+    /// Path of the pod template (an object with `metadata` and `spec`). A Pod is its own template.
+    pub fn template_path(self) -> &'static [&'static str] {
+        match self {
+            WorkloadKind::CronJob => &["spec", "jobTemplate", "spec", "template"],
+            WorkloadKind::Pod => &[],
+            _ => &["spec", "template"],
+        }
+    }
+
+    /// The template path as users read it in messages (`spec.template`).
+    pub fn template_field(self) -> String {
+        self.template_path().join(".")
+    }
+
+    /// `spec.template.spec` (or `spec` for a Pod), for messages.
+    pub fn pod_spec_field(self) -> String {
+        join_field(&self.template_field(), "spec")
+    }
+
+    /// The pod template of a parsed workload.
+    pub fn template(self, doc: &Value) -> Option<&Value> {
+        self.template_path()
+            .iter()
+            .try_fold(doc, |v, key| v.get(key))
+            .filter(|v| v.is_object())
+    }
+
+    /// The pod template, mutable.
+    pub fn template_mut(self, doc: &mut Value) -> Option<&mut Value> {
+        self.template_path()
+            .iter()
+            .try_fold(doc, |v, key| v.get_mut(key))
+            .filter(|v| v.is_object())
+    }
+}
+
+/// `a.b` + `c` → `a.b.c`; `""` + `c` → `c`.
+pub fn join_field(base: &str, field: &str) -> String {
+    if base.is_empty() {
+        field.to_string()
+    } else {
+        format!("{base}.{field}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn kinds_and_groups() {
+        assert_eq!(
+            WorkloadKind::of(Some("apps/v1"), Some("Deployment")),
+            Some(WorkloadKind::Deployment)
+        );
+        assert_eq!(
+            WorkloadKind::of(Some("argoproj.io/v1alpha1"), Some("Rollout")),
+            Some(WorkloadKind::Rollout)
+        );
+        assert_eq!(
+            WorkloadKind::of(Some("v1"), Some("Pod")),
+            Some(WorkloadKind::Pod)
+        );
+        assert_eq!(
+            WorkloadKind::of(Some("example.com/v1"), Some("Deployment")),
+            None
+        );
+        assert_eq!(WorkloadKind::of(Some("v1"), Some("ConfigMap")), None);
+    }
+
+    #[test]
+    fn aliases() {
+        assert_eq!(
+            WorkloadKind::parse("DEPLOY"),
+            Some(WorkloadKind::Deployment)
+        );
+        assert_eq!(WorkloadKind::parse("sts"), Some(WorkloadKind::StatefulSet));
+        assert_eq!(
+            WorkloadKind::parse("deployments.apps"),
+            Some(WorkloadKind::Deployment)
+        );
+        assert_eq!(WorkloadKind::parse("service"), None);
+    }
+
+    #[test]
+    fn templates() {
+        let cj = json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": {}}}}}});
+        assert!(WorkloadKind::CronJob.template(&cj).is_some());
+        assert_eq!(
+            WorkloadKind::CronJob.pod_spec_field(),
+            "spec.jobTemplate.spec.template.spec"
+        );
+        assert_eq!(WorkloadKind::Pod.pod_spec_field(), "spec");
+        let pod = json!({"metadata": {}, "spec": {}});
+        assert_eq!(WorkloadKind::Pod.template(&pod), Some(&pod));
+    }
+}

@@ -1,0 +1,129 @@
+//! Reading and writing YAML the way Kubernetes reads it.
+//!
+//! Kubernetes (and Helm) read YAML with go-yaml v2's YAML 1.1 rules: `0644` is octal 420, the
+//! last of two duplicate keys wins, and `"yes"` must stay quoted. serde-saphyr is set up to read
+//! the same values and its emitter quotes every YAML-1.1-ambiguous string, so what we re-emit
+//! means the same to Kubernetes (`reference/yaml-fidelity.md` §2). The serde_yaml family does
+//! not, which is why it is not used here (DESIGN.md §5).
+
+use std::fmt;
+
+use serde_json::Value;
+
+/// Deepest nesting we parse. Kubernetes objects stay far below; the limit keeps hostile input
+/// from exhausting the stack.
+const MAX_DEPTH: usize = 200;
+
+/// A YAML syntax error at a line and column of one document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    /// 1-based line within the document's text, when known.
+    pub line: Option<u64>,
+    /// 1-based column, when known.
+    pub column: Option<u64>,
+    /// The parser's description, without any quoted source text.
+    pub message: String,
+}
+
+impl fmt::Display for YamlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "line {l} column {c}: {}", self.message),
+            (Some(l), None) => write!(f, "line {l}: {}", self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+fn options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = MAX_DEPTH;
+    serde_saphyr::options! {
+        budget: Some(budget),
+        legacy_octal_numbers: true,
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::LastWins,
+        // Source snippets could quote a Secret's data into an error message.
+        with_snippet: false,
+    }
+}
+
+/// Parses one document's body. An empty or comment-only body is `Value::Null`.
+pub fn parse(text: &str) -> Result<Value, YamlError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    serde_saphyr::from_str_with_options(text, options()).map_err(|e| {
+        let location = e.location();
+        YamlError {
+            line: location.map(|l| l.line()),
+            column: location.map(|l| l.column()),
+            message: first_line(&e.without_snippet().render()),
+        }
+    })
+}
+
+/// The message without its location prefix or any trailing context lines.
+fn first_line(rendered: &str) -> String {
+    let line = rendered.lines().next().unwrap_or("invalid YAML").trim();
+    if line.contains("multiple YAML documents") {
+        // `a: 1` `...` `b: 2` in one chunk: kubectl would silently drop `b`.
+        return "content after a `...` document end marker (Kubernetes would ignore it)".into();
+    }
+    let line = match line.find(" at line ") {
+        Some(i) => &line[..i],
+        None => line,
+    };
+    line.trim_end_matches('.').to_string()
+}
+
+/// Emits one document (no `---`), ending with a newline.
+pub fn emit(value: &Value) -> String {
+    // Long one-line strings stay on one line (as charts write them); multi-line strings become
+    // literal blocks.
+    let options = serde_saphyr::ser_options! { folded_wrap_chars: 1 << 30 };
+    // Serialising a `serde_json::Value` has no failure mode left: no anchors, no tags, no
+    // non-string keys. A failure here is a bug in this program, not bad input.
+    serde_saphyr::to_string_with_options(value, options)
+        .expect("a JSON value always serialises to YAML")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_like_go() {
+        let v = parse("m: 0644\ny: \"yes\"\nb: yes\nd: 1\nd: 2\nn: 0o17\n").unwrap();
+        assert_eq!(v, json!({"m": 420, "y": "yes", "b": true, "d": 2, "n": 15}));
+    }
+
+    #[test]
+    fn empty_documents_are_null() {
+        assert_eq!(parse("").unwrap(), Value::Null);
+        assert_eq!(parse("# only a comment\n").unwrap(), Value::Null);
+        assert_eq!(parse("\u{feff}a: 1\n").unwrap(), json!({"a": 1}));
+    }
+
+    #[test]
+    fn emits_yaml_1_1_safe_strings() {
+        let out = emit(&json!({"a": "yes", "b": "0755", "c": "on", "d": "1_000", "e": 420}));
+        assert_eq!(
+            out,
+            "a: \"yes\"\nb: \"0755\"\nc: \"on\"\nd: \"1_000\"\ne: 420\n"
+        );
+        assert_eq!(parse(&out).unwrap()["b"], "0755");
+    }
+
+    #[test]
+    fn long_lines_are_not_folded() {
+        let long = "word ".repeat(40).trim_end().to_string();
+        let out = emit(&json!({"a": long, "s": "x\ny\n"}));
+        assert_eq!(out, format!("a: {long}\ns: |\n  x\n  y\n"));
+    }
+
+    #[test]
+    fn errors_carry_a_location_and_no_snippet() {
+        let e = parse("a: 1\nb: [\nsecret-value-here: x\n").unwrap_err();
+        assert!(e.line.is_some(), "{e:?}");
+        assert!(!e.to_string().contains("secret-value-here"), "{e}");
+    }
+}
