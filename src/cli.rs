@@ -106,7 +106,12 @@ pub struct RunArgs {
 
     /// Also write the explanation, warnings and errors to FILE (Helm 4 hides a post-renderer's
     /// stderr). The environment variable MIGRATION_HOOK_REPORT does the same.
-    #[arg(long, value_name = "FILE", env = "MIGRATION_HOOK_REPORT")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "MIGRATION_HOOK_REPORT",
+        hide_env_values = true
+    )]
     pub report: Option<PathBuf>,
 }
 

@@ -31,6 +31,9 @@ pub struct Copy {
     pub weight: i64,
     /// Index of the migration that first needed it (it is written just before that Job).
     pub first_user: usize,
+    /// When the original is itself a hook that does not fit (its events and weight), for the
+    /// explanation of why it was copied rather than used.
+    pub unsuitable_hook: Option<(String, i64)>,
 }
 
 /// What happens to one referenced object.
@@ -55,6 +58,8 @@ pub struct Dependency {
     pub name: String,
     /// Where the pod refers to it.
     pub fields: Vec<String>,
+    /// Every reference is `optional: true`: the pod starts without it.
+    pub optional: bool,
     pub outcome: Outcome,
 }
 
@@ -82,31 +87,28 @@ pub fn resolve(
 ) -> Result<Vec<Dependency>> {
     adopt_service_account_pull_secrets(docs, pod_spec, namespace)?;
     let mut deps: Vec<Dependency> = Vec::new();
-    let mut optional_only: Vec<bool> = Vec::new();
     for r in refs::collect(pod_spec) {
         match deps
-            .iter()
-            .position(|d| d.kind == r.kind && d.name == r.name)
+            .iter_mut()
+            .find(|d| d.kind == r.kind && d.name == r.name)
         {
-            Some(i) => {
-                deps[i].fields.push(r.field.clone());
-                optional_only[i] &= r.optional;
+            Some(dep) => {
+                dep.fields.push(r.field.clone());
+                dep.optional &= r.optional;
             }
-            None => {
-                optional_only.push(r.optional);
-                deps.push(Dependency {
-                    kind: r.kind,
-                    name: r.name.clone(),
-                    fields: vec![r.field.clone()],
-                    outcome: Outcome::External,
-                });
-            }
+            None => deps.push(Dependency {
+                kind: r.kind,
+                name: r.name.clone(),
+                fields: vec![r.field.clone()],
+                optional: r.optional,
+                outcome: Outcome::External,
+            }),
         }
     }
-    for (dep, optional) in deps.iter_mut().zip(optional_only) {
+    for dep in &mut deps {
         dep.outcome = decide(docs, dep, namespace, events, job_weight, migration, copies)?;
         match dep.outcome {
-            Outcome::External if !optional && !is_default_account(dep) => {
+            Outcome::External if !dep.optional && !is_default_account(dep) => {
                 diagnostics.push(Diagnostic::warning(format!(
                     "{job_label} uses {}/{} ({}), which is not in the rendered chart: it must exist before install",
                     dep.kind.kind(),
@@ -130,7 +132,7 @@ pub fn resolve(
 }
 
 /// `default` always exists; no warning for it.
-fn is_default_account(dep: &Dependency) -> bool {
+pub fn is_default_account(dep: &Dependency) -> bool {
     dep.kind == RefKind::ServiceAccount && dep.name == "default"
 }
 
@@ -267,6 +269,9 @@ fn register(
         events: events.to_vec(),
         weight: job_weight - 1,
         first_user: migration,
+        unsuitable_hook: doc
+            .is_hook()
+            .then(|| (doc.hook_events().join(","), doc.hook_weight())),
     });
     copies.list.len() - 1
 }

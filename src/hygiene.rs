@@ -4,8 +4,8 @@
 //! (`reference/pain-points.md` §4.6).
 //!
 //! Removing one label a selector requires is enough to leave that selector. Labels are chosen
-//! greedily: first those no NetworkPolicy relies on, then those that leave the most selectors
-//! at once, then by name (deterministic).
+//! greedily: a label that is the only way out of some selector first; otherwise one that no
+//! NetworkPolicy relies on, that leaves the most selectors at once, then by name (deterministic).
 
 use serde_json::Value;
 
@@ -70,16 +70,26 @@ pub fn plan(
             hopeless.push(first);
             continue;
         }
-        let best = candidates
-            .into_iter()
-            .min_by_key(|k| {
-                let left = matching
-                    .iter()
-                    .filter(|i| blockers[**i].selector.breaking_keys(&current).contains(k))
-                    .count();
-                (relied_on(k), std::cmp::Reverse(left), k.clone())
-            })
-            .expect("candidates is not empty");
+        // A selector that only one label can break forces that label; take forced ones first,
+        // then the label no NetworkPolicy relies on that leaves the most selectors at once.
+        let forced = matching.iter().find_map(|i| {
+            match blockers[*i].selector.breaking_keys(&current).as_slice() {
+                [only] => Some(only.clone()),
+                _ => None,
+            }
+        });
+        let best = forced.unwrap_or_else(|| {
+            candidates
+                .into_iter()
+                .min_by_key(|k| {
+                    let left = matching
+                        .iter()
+                        .filter(|i| blockers[**i].selector.breaking_keys(&current).contains(k))
+                        .count();
+                    (relied_on(k), std::cmp::Reverse(left), k.clone())
+                })
+                .expect("candidates is not empty")
+        });
         let because = matching
             .iter()
             .filter(|i| {

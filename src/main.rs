@@ -66,7 +66,13 @@ fn execute(
     let run = migration_hook::run(&input, &options, host)
         .map_err(|e| Failure::Run(e.to_string(), String::new()))?;
     let account = report::explain(&run.plan);
-    channel.success(&run.plan.diagnostics, &account);
+    // `explain` prints the warnings with the account, on stdout; saying them twice helps nobody.
+    let to_stderr = if explain {
+        &[][..]
+    } else {
+        &run.plan.diagnostics[..]
+    };
+    channel.success(to_stderr, &account);
     let bytes = if explain {
         account.as_bytes()
     } else {

@@ -93,26 +93,32 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
             }
             Outcome::Copied { copy } => {
                 let c = &plan.copies[*copy];
-                if c.name == d.name {
-                    format!(
+                match (&c.unsuitable_hook, c.name == d.name) {
+                    (_, true) => format!(
                         "same-name hook copy on {} (weight {})",
                         c.events.join(","),
                         c.weight
-                    )
-                } else {
-                    format!(
+                    ),
+                    (Some((events, weight)), false) => format!(
+                        "hook copy {:?} on {} (weight {}): the chart's own hook ({events}, weight {weight}) would not exist before the Job",
+                        c.name,
+                        c.events.join(","),
+                        c.weight
+                    ),
+                    (None, false) => format!(
                         "hook copy {:?} on {} (weight {}); the original stays a release resource",
                         c.name,
                         c.events.join(","),
                         c.weight
-                    )
+                    ),
                 }
             }
             Outcome::NotNeeded => "exists already at these events; nothing to do".to_string(),
-            Outcome::External
-                if d.kind == crate::refs::RefKind::ServiceAccount && d.name == "default" =>
-            {
+            Outcome::External if crate::dependencies::is_default_account(d) => {
                 "the namespace's default ServiceAccount, which always exists".to_string()
+            }
+            Outcome::External if d.optional => {
+                "optional and not in the rendered chart: the pod starts without it".to_string()
             }
             Outcome::External => {
                 "not in the rendered chart: must exist before the Job runs".to_string()

@@ -1,0 +1,224 @@
+//! The real binary: exit codes, stdout only on success, one-line messages on stderr, the
+//! report file, `explain`, a reader that stops early.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_migration-hook");
+
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env_remove("MIGRATION_HOOK_REPORT")
+        .env_remove("HELM_PLUGIN_NAME")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+fn case(name: &str) -> Vec<u8> {
+    common::read_case(&common::root().join("testdata/cases").join(name)).input
+}
+
+/// What a user sees, as one text for a snapshot.
+fn transcript(out: &Output) -> String {
+    format!(
+        "exit code: {:?}\n----- stdout -----\n{}----- stderr -----\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn success_writes_the_stream_and_warnings_go_to_stderr() {
+    let out = run(&[], &case("deps-external-secret.yaml"));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kind: Job"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("migration-hook: warning: the migration Job \"app-migration\" uses Secret/app-db-credentials"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "one line per diagnostic: {stderr}"
+    );
+}
+
+#[test]
+fn bad_input_exits_1_with_nothing_on_stdout() {
+    let out = run(&[], &case("no-such-container.error.yaml"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    insta::assert_snapshot!(transcript(&out));
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    let out = run(&["--weight", "heavy"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    insta::assert_snapshot!(transcript(&out));
+    let out = run(&["--container", "service/web:x"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"service\" is not a workload kind"));
+    let out = run(&["--no-such-flag"], b"");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn an_unreadable_config_file_is_a_usage_error() {
+    let out = run(&["--config", "/nonexistent/migrations.yaml"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with(
+        "migration-hook: error: --config /nonexistent/migrations.yaml: cannot read it"
+    ));
+}
+
+#[test]
+fn nothing_marked_is_byte_identical_and_silent() {
+    let input = std::fs::read(common::root().join("testdata/corpus/sentry/rendered.yaml")).unwrap();
+    let out = run(&[], &input);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout == input);
+    assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn empty_input_gives_empty_output() {
+    let out = run(&[], b"");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn reads_a_file_argument() {
+    let path = common::root().join("testdata/corpus/app-template-rails/rendered.yaml");
+    let from_file = run(
+        &[
+            "--container",
+            "deploy/storefront-web:migrate",
+            path.to_str().unwrap(),
+        ],
+        b"",
+    );
+    let from_stdin = run(
+        &["--container", "deploy/storefront-web:migrate"],
+        &std::fs::read(&path).unwrap(),
+    );
+    assert_eq!(from_file.status.code(), Some(0));
+    assert_eq!(from_file.stdout, from_stdin.stdout);
+    let missing = run(&["/nonexistent/rendered.yaml"], b"");
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("reading /nonexistent/rendered.yaml")
+    );
+}
+
+#[test]
+fn explain_prints_the_account_instead_of_the_manifests() {
+    let out = run(&["explain"], &case("init-git-clone-sql-migrate.yaml"));
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("Job \"blog-migration\"\n"), "{stdout}");
+    assert!(!stdout.contains("apiVersion"));
+}
+
+#[test]
+fn the_report_file_is_written_on_success_and_on_failure() {
+    let dir = std::env::temp_dir().join(format!("migration-hook-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report = dir.join("report.txt");
+    let ok = run(
+        &["--report", report.to_str().unwrap()],
+        &case("deps-external-secret.yaml"),
+    );
+    assert_eq!(ok.status.code(), Some(0));
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        text.starts_with("migration-hook: succeeded\nJob \"app-migration\""),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "warning: the migration Job \"app-migration\" uses Secret/app-db-credentials"
+        )
+    );
+
+    let failed = Command::new(BIN)
+        .env("MIGRATION_HOOK_REPORT", &report)
+        .arg(common::root().join("testdata/cases/unknown-key.error.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(failed.stdout.is_empty());
+    let text = std::fs::read_to_string(&report).unwrap();
+    // Read as a file, the case's header comment is a document of its own.
+    assert!(
+        text.starts_with("migration-hook: error: Deployment/app (document 2"),
+        "{text}"
+    );
+    assert!(text.contains("did you mean \"migration-hook/weight\""));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    // 20 MB of output, and a reader that takes one byte and goes away.
+    let mut input = Vec::new();
+    for i in 0..40_000 {
+        input.extend_from_slice(format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  k: \"{}\"\n", "x".repeat(450)).as_bytes());
+    }
+    let mut child = Command::new(BIN)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 1];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    writer.join().unwrap().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn help_lists_every_override() {
+    let out = run(&["--help"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn explain_says_warnings_once() {
+    let out = run(&["explain"], &case("deps-external-secret.yaml"));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("warning: the migration Job"));
+    assert!(out.stderr.is_empty());
+}
