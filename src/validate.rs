@@ -42,23 +42,26 @@ fn compare(orig: &Value, back: &Value, path: String, lost: &mut Vec<String>) {
     }
 }
 
-/// An extra environment variable given for the migration: must be a valid `EnvVar`.
+/// An extra environment variable given for the migration: must be a valid `EnvVar`. Messages
+/// name the variable, never its value (it may be a credential).
 pub fn env_var(var: &Value) -> Result<(), String> {
-    let dropped = dropped_fields::<k8s_openapi::api::core::v1::EnvVar>(var)
-        .map_err(|e| format!("{var} is not a Kubernetes EnvVar: {e}"))?;
-    if var
-        .get("name")
-        .and_then(Value::as_str)
-        .is_none_or(str::is_empty)
-    {
+    let name = var.get("name").and_then(Value::as_str).unwrap_or_default();
+    let what = if name.is_empty() {
+        "an env entry".to_string()
+    } else {
+        format!("env {name:?}")
+    };
+    if name.is_empty() {
         return Err(format!(
-            "{var} is not a Kubernetes EnvVar: it needs a \"name\""
+            "{what} is not a Kubernetes EnvVar: it needs a \"name\""
         ));
     }
+    let dropped = dropped_fields::<k8s_openapi::api::core::v1::EnvVar>(var)
+        .map_err(|_| format!("{what} is not a Kubernetes EnvVar: use {{\"name\": …, \"value\": \"a string\"}} or valueFrom"))?;
     match dropped.first() {
         None => Ok(()),
         Some(field) => Err(format!(
-            "{var} is not a Kubernetes EnvVar: unknown field {}",
+            "{what} is not a Kubernetes EnvVar: unknown field {}",
             field.trim_start_matches('.')
         )),
     }
@@ -88,6 +91,12 @@ mod tests {
         assert!(env_var(&json!({"name": "A", "value": "x"})).is_ok());
         assert!(env_var(&json!({"name": "A", "valu": "x"})).is_err());
         assert!(env_var(&json!({"value": "x"})).is_err());
-        assert!(env_var(&json!({"name": "A", "value": 3})).is_err());
+        let e = env_var(&json!({"name": "A", "value": 3})).unwrap_err();
+        assert!(!e.contains('3'), "values are never echoed: {e}");
+        let e = env_var(&json!({"name": "TOKEN", "valu": "hunter2"})).unwrap_err();
+        assert_eq!(
+            e,
+            "env \"TOKEN\" is not a Kubernetes EnvVar: unknown field valu"
+        );
     }
 }
