@@ -131,7 +131,8 @@ impl Sandbox {
     }
 
     /// Copies the checkout's files (those git lists: tracked and new, not ignored) to
-    /// `checkout/migration-hook`, as a fresh clone would have them, and returns that directory.
+    /// `checkout/migration-hook`, as a fresh clone would have them (without `bin/` or
+    /// `target/`), and returns that directory.
     fn checkout(&self) -> Option<PathBuf> {
         let git = on_path("git")?;
         let listed = Command::new(git)
@@ -156,6 +157,14 @@ impl Sandbox {
             let to = dest.join(name);
             std::fs::create_dir_all(to.parent().unwrap()).unwrap();
             std::fs::copy(&from, &to).unwrap(); // keeps the mode: scripts stay executable
+            // And the time: cargo then rebuilds only what changed since the last run.
+            let modified = std::fs::metadata(&from).unwrap().modified().unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(&to)
+                .unwrap()
+                .set_modified(modified)
+                .unwrap();
         }
         Some(dest)
     }
