@@ -104,6 +104,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub service_account: Option<String>,
 
+    /// Write the output for Argo CD, which runs pre-install hooks on every sync (automatic when
+    /// ARGOCD_APP_NAME is set, as in a Config Management Plugin)
+    #[arg(long)]
+    pub argocd: bool,
+
     /// Also write the explanation, warnings and errors to FILE (Helm 4 hides a post-renderer's
     /// stderr). The environment variable MIGRATION_HOOK_REPORT does the same.
     #[arg(
@@ -125,6 +130,7 @@ impl RunArgs {
                 .push(ContainerFlag::parse(flag).map_err(|e| format!("--container {e}"))?);
         }
         options.flag_overrides = self.overrides()?;
+        options.argocd = self.argocd;
         if let (Some(path), Some(text)) = (&self.config, config_text) {
             let shown = path.display().to_string();
             options.config =

@@ -8,6 +8,9 @@
 //!   also carries the *new* values, where the original still has the previous release's.
 //! - A ServiceAccount from the release gets a *same-name* copy on `pre-install` only: cloud IAM
 //!   and RBAC bind by name, and on upgrade the release's own ServiceAccount already exists.
+//!   Except for Argo CD: it runs `pre-install` hooks on every sync, and a same-name hook would
+//!   delete and recreate the app's ServiceAccount each time, so there it gets a renamed copy
+//!   like a ConfigMap.
 //! - An object already emitted as a hook with the Job's events and a lower weight is reused.
 //! - An object not in the stream keeps its reference, with a warning; so does a release PVC.
 
@@ -72,19 +75,35 @@ pub struct Copies {
 /// The suffix of a renamed copy: `app-config` → `app-config-migration-hook`.
 const COPY_SUFFIX: &str = "-migration-hook";
 
+/// The migration whose dependencies are resolved.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub namespace: Option<&'a str>,
+    /// The Job's hook events.
+    pub events: &'a [String],
+    pub job_weight: i64,
+    /// Index of the migration.
+    pub migration: usize,
+    /// How messages name the Job.
+    pub job_label: &'a str,
+    /// The output is for Argo CD (no same-name ServiceAccount copy).
+    pub argocd: bool,
+}
+
 /// Resolves the dependencies of one migration's pod spec and points it at the copies.
-#[allow(clippy::too_many_arguments)]
 pub fn resolve(
     docs: &Documents,
     pod_spec: &mut Value,
-    namespace: Option<&str>,
-    events: &[String],
-    job_weight: i64,
-    migration: usize,
+    cx: Context,
     copies: &mut Copies,
     diagnostics: &mut Vec<Diagnostic>,
-    job_label: &str,
 ) -> Result<Vec<Dependency>> {
+    let Context {
+        namespace,
+        events,
+        job_label,
+        ..
+    } = cx;
     adopt_service_account_pull_secrets(docs, pod_spec, namespace)?;
     let mut deps: Vec<Dependency> = Vec::new();
     for r in refs::collect(pod_spec) {
@@ -106,8 +125,16 @@ pub fn resolve(
         }
     }
     for dep in &mut deps {
-        dep.outcome = decide(docs, dep, namespace, events, job_weight, migration, copies)?;
+        dep.outcome = decide(docs, dep, &cx, copies)?;
         match dep.outcome {
+            Outcome::Copied { copy }
+                if dep.kind == RefKind::ServiceAccount && copies.list[copy].name != dep.name =>
+            {
+                diagnostics.push(Diagnostic::warning(format!(
+                    "{job_label} runs as ServiceAccount {:?}, a hook copy of ServiceAccount/{}: Argo CD runs pre-install hooks on every sync, and a same-name copy would delete and recreate the app's ServiceAccount each time. RoleBindings and cloud workload identity bound to {:?} by name do not apply to the copy; if the migration needs them, give it a ServiceAccount of its own that exists outside the release (--service-account)",
+                    copies.list[copy].name, dep.name, dep.name
+                )));
+            }
             Outcome::External if !dep.optional && !is_default_account(dep) => {
                 diagnostics.push(Diagnostic::warning(format!(
                     "{job_label} uses {}/{} ({}), which is not in the rendered chart: it must exist before install",
@@ -178,12 +205,10 @@ fn adopt_service_account_pull_secrets(
 fn decide(
     docs: &Documents,
     dep: &Dependency,
-    namespace: Option<&str>,
-    events: &[String],
-    job_weight: i64,
-    migration: usize,
+    cx: &Context,
     copies: &mut Copies,
 ) -> Result<Outcome> {
+    let (namespace, events, job_weight) = (cx.namespace, cx.events, cx.job_weight);
     let found: Vec<&Document> = docs.find(dep.kind.kind(), namespace, &dep.name).collect();
     let suitable_hook = |d: &&&Document| {
         let hook_events = d.hook_events();
@@ -191,7 +216,7 @@ fn decide(
             && d.hook_weight() < job_weight
             && events.iter().all(|e| hook_events.contains(e))
     };
-    if dep.kind == RefKind::ServiceAccount {
+    if dep.kind == RefKind::ServiceAccount && !cx.argocd {
         if !events.iter().any(|e| e == "pre-install") {
             return Ok(if found.is_empty() {
                 Outcome::External
@@ -207,7 +232,7 @@ fn decide(
         }
         return Ok(match preferred_source(&found) {
             Some(doc) => Outcome::Copied {
-                copy: register(docs, copies, doc, dep, &pre_install, job_weight, migration),
+                copy: register(docs, copies, doc, dep, &pre_install, cx),
             },
             None => Outcome::External,
         });
@@ -223,7 +248,7 @@ fn decide(
     }
     Ok(match preferred_source(&found) {
         Some(doc) => Outcome::Copied {
-            copy: register(docs, copies, doc, dep, events, job_weight, migration),
+            copy: register(docs, copies, doc, dep, events, cx),
         },
         None => Outcome::External,
     })
@@ -246,9 +271,9 @@ fn register(
     doc: &Document,
     dep: &Dependency,
     events: &[String],
-    job_weight: i64,
-    migration: usize,
+    cx: &Context,
 ) -> usize {
+    let (job_weight, migration) = (cx.job_weight, cx.migration);
     if let Some(i) = copies
         .list
         .iter()
@@ -257,7 +282,7 @@ fn register(
         copies.list[i].weight = copies.list[i].weight.min(job_weight - 1);
         return i;
     }
-    let name = if dep.kind == RefKind::ServiceAccount {
+    let name = if dep.kind == RefKind::ServiceAccount && !cx.argocd {
         dep.name.clone()
     } else {
         copy_name(docs, copies, doc, dep, events)

@@ -61,6 +61,16 @@ pub struct Run {
 pub fn run(input: &[u8], options: &Options, host: Host) -> Result<Run> {
     let docs = Documents::read(input)?;
     refuse_helm3(&docs, host)?;
+    let detected;
+    let options = if host.argocd && !options.argocd {
+        detected = Options {
+            argocd: true,
+            ..options.clone()
+        };
+        &detected
+    } else {
+        options
+    };
     let plan = plan::plan(&docs, options)?;
     let output = if plan.changes_anything() {
         write::write(&docs, &plan)

@@ -18,6 +18,9 @@ pub struct Options {
     pub config: Vec<ConfigMark>,
     /// The `--config` path, for messages.
     pub config_path: Option<String>,
+    /// The output is for Argo CD (`--argocd`, or detected): it runs `pre-install` hooks on
+    /// every sync, so no hook may share a name with a release resource.
+    pub argocd: bool,
 }
 
 /// One `--container` flag.

@@ -23,6 +23,8 @@ use crate::workload::WorkloadKind;
 pub struct Plan {
     /// The input came from Helm 4's post-renderer pipeline (filename annotations).
     pub helm4: bool,
+    /// The output is for Argo CD (`Options::argocd`).
+    pub argocd: bool,
     pub migrations: Vec<Migration>,
     /// Marked workloads that change (sorted by document).
     pub edits: Vec<WorkloadEdit>,
@@ -89,6 +91,7 @@ struct Draft<'m> {
 pub fn plan(docs: &Documents, options: &Options) -> Result<Plan> {
     let mut plan = Plan {
         helm4: docs.from_helm4_postrender(),
+        argocd: options.argocd,
         ..Plan::default()
     };
     let marked = select::marked_workloads(docs, options, &mut plan.diagnostics)?;
@@ -277,16 +280,32 @@ fn build(
         );
     }
 
+    if plan.argocd
+        && events.iter().any(|e| e.starts_with("pre-"))
+        && events.iter().any(|e| e.starts_with("post-"))
+    {
+        plan.diagnostics.push(
+            Diagnostic::warning(format!(
+                "Argo CD runs pre-install/pre-upgrade hooks as PreSync and post-install/post-upgrade hooks as PostSync, both on every sync: with hook events {} the migration Job {name:?} would run twice per sync",
+                events.join(",")
+            ))
+            .at(&doc.label()),
+        );
+    }
+
     let dependencies = dependencies::resolve(
         docs,
         &mut template["spec"],
-        ns,
-        &events,
-        first.settings.weight,
-        index,
+        dependencies::Context {
+            namespace: ns,
+            events: &events,
+            job_weight: first.settings.weight,
+            migration: index,
+            job_label: &job_label,
+            argocd: plan.argocd,
+        },
         copies,
         &mut plan.diagnostics,
-        &job_label,
     )?;
 
     let labels = selector::labels_of(template.get("metadata").and_then(|m| m.get("labels")));
