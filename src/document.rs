@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::diagnostic::{DocLabel, Error, Result};
 use crate::head::{self, Head};
 use crate::keys;
+use crate::lines;
 use crate::stream::{self, RawDoc};
 use crate::yaml::{self, YamlError};
 
@@ -27,17 +28,20 @@ pub struct Document<'a> {
     /// The whole input, to turn positions into stream-wide line numbers in messages.
     input: &'a str,
     pub head: Head,
+    /// Free of lone `\r`s, so the line scanners of [`head`] may read it.
+    pub scannable: bool,
     /// The template file this document came from, if the input says.
     pub source: Option<String>,
     parsed: OnceCell<std::result::Result<Value, YamlError>>,
 }
 
 impl<'a> Document<'a> {
-    fn read(index: usize, input: &'a str, raw: RawDoc) -> Self {
+    fn read(index: usize, input: &'a str, raw: RawDoc, any_cr: bool) -> Self {
         let text = &input[raw.range()];
         let body = &input[raw.body()];
         let parsed = OnceCell::new();
-        let head = match head::scan(body) {
+        let scannable = !(any_cr && head::has_lone_cr(body));
+        let head = match scannable.then(|| head::scan(body)).flatten() {
             Some(head) => head,
             None => {
                 // The scanner was unsure: parse now, and keep the result for later.
@@ -58,6 +62,7 @@ impl<'a> Document<'a> {
             body,
             input,
             head,
+            scannable,
             source,
             parsed,
         }
@@ -192,10 +197,11 @@ impl<'a> Documents<'a> {
                 source: None,
             })
         })?;
+        let any_cr = lines::contains(input.as_bytes(), b'\r');
         let docs = raws
             .into_iter()
             .enumerate()
-            .map(|(i, raw)| Document::read(i, input, raw))
+            .map(|(i, raw)| Document::read(i, input, raw, any_cr))
             .collect();
         Ok(Documents { input, docs })
     }

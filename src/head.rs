@@ -7,9 +7,12 @@
 //! tabs, directives) it gives up, and the caller parses the document properly instead. So a
 //! head from the scanner is either exactly what a YAML parser would read, or absent.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::keys;
+use crate::lines;
 
 /// Identity and hook-ness of a document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -90,7 +93,52 @@ enum Section {
     AnnotationSkip,
 }
 
+/// One line of a body: where it ends, and its content after the indentation.
+struct Line<'b> {
+    /// One past its line break.
+    end: usize,
+    indent: usize,
+    /// Without the indentation and the line break.
+    content: &'b str,
+}
+
+impl<'b> Line<'b> {
+    fn at(body: &'b str, start: usize) -> Line<'b> {
+        let end = lines::line_end(body.as_bytes(), start);
+        let line = without_line_break(&body[start..end]);
+        let content = line.trim_start_matches(' ');
+        Line {
+            end,
+            indent: line.len() - content.len(),
+            content,
+        }
+    }
+
+    /// Blank or a comment: means nothing to the structure.
+    fn is_blank(&self) -> bool {
+        self.content.is_empty() || self.content.starts_with('#')
+    }
+
+    fn is_compact_item(&self) -> bool {
+        self.content.starts_with("- ") || self.content == "-"
+    }
+}
+
+fn without_line_break(line: &str) -> &str {
+    let line = line.strip_suffix('\n').unwrap_or(line);
+    line.strip_suffix('\r').unwrap_or(line)
+}
+
+/// The next line to look at after `line` (which starts at `start`) when its content does not
+/// matter: the next line that starts at column 0, skipping indented lines in one search.
+fn next_top_level(body: &str, start: usize) -> usize {
+    lines::next_line_start(body.as_bytes(), start, |b| b != b' ').unwrap_or(body.len())
+}
+
 /// The line scanner. `None` means "not sure": parse the document instead.
+///
+/// `body` must not contain a lone `\r` (a line break to YAML, not to this scanner); the caller
+/// checks (see [`has_lone_cr`]).
 pub fn scan(body: &str) -> Option<Head> {
     let mut head = Head::default();
     let mut section = Section::Skip;
@@ -98,12 +146,15 @@ pub fn scan(body: &str) -> Option<Head> {
     let mut annotation_indent = 0;
     // A value we read must not continue on the next line (a multi-line plain scalar).
     let mut value_read_at: Option<usize> = None;
+    let mut guard = Guard::new(body);
+    let mut pos = 0;
 
-    for raw_line in body.split('\n') {
-        let line = raw_line.strip_suffix('\r').unwrap_or(raw_line);
-        let content = line.trim_start_matches(' ');
-        let indent = line.len() - content.len();
-        if content.is_empty() || content.starts_with('#') {
+    while pos < body.len() {
+        let start = pos;
+        let line = Line::at(body, start);
+        pos = line.end;
+        let (content, indent) = (line.content, line.indent);
+        if line.is_blank() {
             continue;
         }
         if content.starts_with('\t') {
@@ -115,19 +166,27 @@ pub fn scan(body: &str) -> Option<Head> {
             return None;
         }
         if indent == 0 {
-            if content.starts_with("- ") || content == "-" {
+            if line.is_compact_item() {
                 // A compact sequence under the previous top-level key (`rules:\n- …`).
                 if section == Section::Skip {
+                    pos = next_top_level(body, start);
                     continue;
                 }
                 return None;
             }
+            guard.check_through(line.end)?;
             let (key, rest) = split_key(content)?;
             section = Section::Skip;
-            match key.as_str() {
+            match &*key {
                 "apiVersion" => head.api_version = read_scalar(rest, &mut value_read_at, 0)?,
                 "kind" => head.kind = read_scalar(rest, &mut value_read_at, 0)?,
                 "metadata" => {
+                    // The last `metadata` wins, whole.
+                    head = Head {
+                        api_version: head.api_version.take(),
+                        kind: head.kind.take(),
+                        ..Head::default()
+                    };
                     if !is_empty_value(rest) {
                         if strip_comment(rest).trim() == "{}" {
                             continue;
@@ -143,7 +202,7 @@ pub fn scan(body: &str) -> Option<Head> {
             continue;
         }
         match section {
-            Section::Skip => {}
+            Section::Skip => pos = next_top_level(body, start),
             Section::Metadata
             | Section::MetadataSkip
             | Section::Annotations
@@ -155,21 +214,27 @@ pub fn scan(body: &str) -> Option<Head> {
                     return None;
                 }
                 if indent == meta_indent {
-                    if content.starts_with("- ") || content == "-" {
+                    if line.is_compact_item() {
                         // A compact sequence under a metadata key (`finalizers:\n- …`).
                         if section == Section::MetadataSkip {
                             continue;
                         }
                         return None;
                     }
+                    guard.check_through(line.end)?;
                     let (key, rest) = split_key(content)?;
                     section = Section::MetadataSkip;
-                    match key.as_str() {
+                    match &*key {
                         "name" => head.name = read_scalar(rest, &mut value_read_at, indent)?,
                         "namespace" => {
                             head.namespace = read_scalar(rest, &mut value_read_at, indent)?
                         }
                         "annotations" => {
+                            // The last `annotations` wins, whole.
+                            head.hook = None;
+                            head.hook_weight = None;
+                            head.filename = None;
+                            head.marked = false;
                             if !is_empty_value(rest) {
                                 if strip_comment(rest).trim() == "{}" {
                                     continue;
@@ -200,12 +265,13 @@ pub fn scan(body: &str) -> Option<Head> {
                     }
                     return None;
                 }
+                guard.check_through(line.end)?;
                 let (key, rest) = split_key(content)?;
                 section = Section::Annotations;
                 if key.starts_with(keys::MARK_PREFIX) {
                     head.marked = true;
                 }
-                let slot = match key.as_str() {
+                let slot = match &*key {
                     keys::HOOK => &mut head.hook,
                     keys::HOOK_WEIGHT => &mut head.hook_weight,
                     keys::POSTRENDER_FILENAME => &mut head.filename,
@@ -223,8 +289,367 @@ pub fn scan(body: &str) -> Option<Head> {
     Some(head)
 }
 
+/// A Service's `spec.selector` when it is a block map of one-line string scalars, read the
+/// way [`scan`] reads a head: `Some(None)` when there is no selector (absent or null),
+/// `Some(Some(pairs))` for a map (last duplicate wins), `None` when not sure (parse instead).
+/// Same precondition as [`scan`]: no lone `\r`.
+pub fn service_selector(body: &str) -> Option<Option<Vec<(String, String)>>> {
+    #[derive(PartialEq)]
+    enum At {
+        /// Content of a top-level key other than `spec`.
+        Skip,
+        /// Inside `spec`, in a key other than `selector`.
+        Spec,
+        /// Inside `spec.selector`.
+        Selector,
+    }
+    let mut at = At::Skip;
+    let mut spec_indent = 0;
+    let mut selector_indent = 0;
+    let mut selector: Option<Vec<(String, String)>> = None;
+    let mut value_read_at: Option<usize> = None;
+    let mut guard = Guard::new(body);
+    let mut pos = 0;
+
+    while pos < body.len() {
+        let start = pos;
+        let line = Line::at(body, start);
+        pos = line.end;
+        let (content, indent) = (line.content, line.indent);
+        if line.is_blank() {
+            continue;
+        }
+        if content.starts_with('\t') {
+            return None;
+        }
+        if let Some(read) = value_read_at.take()
+            && indent > read
+        {
+            return None;
+        }
+        if indent == 0 {
+            if line.is_compact_item() {
+                if at == At::Skip {
+                    pos = next_top_level(body, start);
+                    continue;
+                }
+                return None;
+            }
+            guard.check_through(line.end)?;
+            let (key, rest) = split_key(content)?;
+            at = At::Skip;
+            match &*key {
+                "spec" => {
+                    // The last `spec` wins, whole.
+                    selector = None;
+                    if !is_empty_value(rest) {
+                        if strip_comment(rest).trim() == "{}" {
+                            continue;
+                        }
+                        return None;
+                    }
+                    at = At::Spec;
+                    spec_indent = 0;
+                }
+                "<<" => return None,
+                _ => skipped_value(rest)?,
+            }
+            continue;
+        }
+        if at == At::Skip {
+            pos = next_top_level(body, start);
+            continue;
+        }
+        if spec_indent == 0 {
+            spec_indent = indent;
+        }
+        if indent < spec_indent {
+            return None;
+        }
+        if indent == spec_indent {
+            if line.is_compact_item() {
+                if at == At::Spec {
+                    continue;
+                }
+                return None;
+            }
+            guard.check_through(line.end)?;
+            let (key, rest) = split_key(content)?;
+            at = At::Spec;
+            match &*key {
+                "selector" => {
+                    selector = None;
+                    if !is_empty_value(rest) {
+                        if strip_comment(rest).trim() == "{}" {
+                            selector = Some(Vec::new());
+                            continue;
+                        }
+                        return None;
+                    }
+                    at = At::Selector;
+                    selector_indent = 0;
+                }
+                "<<" => return None,
+                _ => skipped_value(rest)?,
+            }
+            continue;
+        }
+        if at == At::Spec {
+            continue;
+        }
+        // An entry of the selector.
+        if selector_indent == 0 {
+            selector_indent = indent;
+        }
+        if indent != selector_indent || line.is_compact_item() {
+            return None;
+        }
+        guard.check_through(line.end)?;
+        let (key, rest) = split_key(content)?;
+        if &*key == "<<" {
+            return None;
+        }
+        let value = read_scalar(rest, &mut value_read_at, indent)??;
+        let entries = selector.get_or_insert_with(Vec::new);
+        match entries.iter_mut().find(|(k, _)| *k == *key) {
+            Some(entry) => entry.1 = value,
+            None => entries.push((key.into_owned(), value)),
+        }
+    }
+    Some(selector)
+}
+
+/// Whether `body` holds a `\r` that is not part of a `\r\n`: YAML reads it as a line break,
+/// the scanners of this module do not, so such a body must be parsed.
+pub fn has_lone_cr(body: &str) -> bool {
+    let bytes = body.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+}
+
+/// Makes sure that the lines a scanner skipped hide nothing: the scanners read a line at
+/// column 0 as a top-level key, but a quoted scalar or a flow collection opened on an
+/// indented line may run on over lines at any column (`a: "x⏎kind: B"` is one string).
+///
+/// The check is lazy: before a scanner relies on a line, every line before it (skipped or
+/// not) is fed to [`Guard::line`], which follows block scalars and reports "not sure" for any
+/// line that may leave a construct open. Lines after the last one a scanner relies on are
+/// never looked at, which is what keeps a Deployment's `spec` or a ConfigMap's `data` cheap.
+struct Guard<'b> {
+    body: &'b str,
+    /// Lines before this offset have been checked.
+    checked: usize,
+    /// Inside a block scalar.
+    block: Option<Block>,
+}
+
+/// A block scalar being skipped: lines indented more than `parent` (once known, at least
+/// `indent`) are its content.
+#[derive(Clone, Copy)]
+struct Block {
+    parent: usize,
+    indent: Option<usize>,
+}
+
+impl<'b> Guard<'b> {
+    fn new(body: &'b str) -> Guard<'b> {
+        Guard {
+            body,
+            checked: 0,
+            block: None,
+        }
+    }
+
+    /// Checks every line up to `end` (a line end).
+    fn check_through(&mut self, end: usize) -> Option<()> {
+        while self.checked < end {
+            let line = Line::at(self.body, self.checked);
+            self.line(&line)?;
+            self.checked = line.end;
+        }
+        Some(())
+    }
+
+    fn line(&mut self, line: &Line) -> Option<()> {
+        if line.content.is_empty() {
+            return Some(());
+        }
+        if let Some(block) = &mut self.block {
+            match block.indent {
+                None if line.indent > block.parent => {
+                    block.indent = Some(line.indent);
+                    return Some(());
+                }
+                Some(indent) if line.indent >= indent => return Some(()),
+                _ => self.block = None,
+            }
+        }
+        if line.content.starts_with('#') {
+            return Some(());
+        }
+        self.node(line.content, line.indent)
+    }
+
+    /// A line's content at column `col`: sequence entries, then a key and its value, or a value.
+    fn node(&mut self, content: &str, col: usize) -> Option<()> {
+        let mut rest = content;
+        let mut col = col;
+        // A block scalar right after `- ` is indented more than the dash.
+        let mut parent = col;
+        while rest == "-" || rest.starts_with("- ") {
+            if rest == "-" {
+                return Some(());
+            }
+            parent = col;
+            let after = rest[1..].trim_start_matches(' ');
+            col += rest.len() - after.len();
+            rest = after;
+        }
+        let Some(&first) = rest.as_bytes().first() else {
+            return Some(());
+        };
+        match first {
+            b'#' => Some(()),
+            b'"' | b'\'' => {
+                let len = quoted_any(rest)?;
+                self.after_key_node(&rest[len..], col)
+            }
+            b'[' | b'{' => {
+                let len = flow_collection(rest)?;
+                self.after_key_node(&rest[len..], col)
+            }
+            b'|' | b'>' => self.block_header(rest, parent),
+            b'\t' | b'?' | b'&' | b'*' | b'!' | b'%' | b'@' | b'`' | b',' | b']' | b'}' | b':' => {
+                None
+            }
+            // A plain scalar, or a plain key and its value.
+            _ => match plain_key_end(rest)? {
+                Some(colon) => self.value(&rest[colon + 1..], col),
+                None => Some(()),
+            },
+        }
+    }
+
+    /// What follows a quoted scalar or flow collection that starts a node: nothing, or `:` and
+    /// a value (it was a key).
+    fn after_key_node(&mut self, after: &str, col: usize) -> Option<()> {
+        if is_line_end(after) {
+            return Some(());
+        }
+        let value = after.trim_start_matches(' ').strip_prefix(':')?;
+        if !(value.is_empty() || value.starts_with(' ')) {
+            return None;
+        }
+        self.value(value, col)
+    }
+
+    /// The value after `key:`, the key at column `key_col`.
+    fn value(&mut self, value: &str, key_col: usize) -> Option<()> {
+        let value = value.trim_start_matches(' ');
+        let Some(&first) = value.as_bytes().first() else {
+            return Some(());
+        };
+        match first {
+            b'#' => Some(()),
+            b'"' | b'\'' => is_line_end(&value[quoted_any(value)?..]).then_some(()),
+            b'[' | b'{' => is_line_end(&value[flow_collection(value)?..]).then_some(()),
+            b'|' | b'>' => self.block_header(value, key_col),
+            b'\t' | b'?' | b'&' | b'*' | b'!' | b'%' | b'@' | b'`' => None,
+            b'-' if value == "-" || value.starts_with("- ") => None,
+            _ => Some(()),
+        }
+    }
+
+    /// `|` or `>` with an optional chomping indicator; content follows on deeper lines.
+    fn block_header(&mut self, header: &str, parent: usize) -> Option<()> {
+        let rest = header[1..].trim_start_matches(['-', '+']);
+        // An explicit indentation indicator: not worth following.
+        if rest.starts_with(|c: char| c.is_ascii_digit()) || !is_line_end(rest) {
+            return None;
+        }
+        self.block = Some(Block {
+            parent,
+            indent: None,
+        });
+        Some(())
+    }
+}
+
+/// Nothing left on the line but spaces and a comment.
+fn is_line_end(rest: &str) -> bool {
+    let t = rest.trim_start_matches(' ');
+    t.is_empty() || (t.starts_with('#') && t.len() < rest.len())
+}
+
+/// Where the `:` of a plain key is (`Some(None)`: the line is a plain scalar, no key).
+/// `None` when not sure (a tab).
+fn plain_key_end(content: &str) -> Option<Option<usize>> {
+    let bytes = content.as_bytes();
+    for i in 0..bytes.len() {
+        match bytes[i] {
+            b':' if i + 1 == bytes.len() || bytes[i + 1] == b' ' => return Some(Some(i)),
+            b'#' if i > 0 && bytes[i - 1] == b' ' => return Some(None),
+            b'\t' => return None,
+            _ => {}
+        }
+    }
+    Some(None)
+}
+
+/// Length of a flow collection (`[…]`, `{…}`) that closes on this line, or `None` (unclosed,
+/// or anything the check does not follow exactly: a quote that may not start a scalar,
+/// anchors, tags, comments, tabs).
+fn flow_collection(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut depth = 0usize;
+    // A node may start here (so a quote opens a quoted scalar).
+    let mut node_start = true;
+    let mut after_quoted = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let was_quoted = std::mem::replace(&mut after_quoted, false);
+        match b {
+            b'[' | b'{' => {
+                depth += 1;
+                node_start = true;
+            }
+            b']' | b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+                node_start = false;
+                after_quoted = true;
+            }
+            b',' => node_start = true,
+            b' ' => {}
+            b'"' | b'\'' => {
+                if !node_start {
+                    return None;
+                }
+                i += quoted_any(&s[i..])?;
+                node_start = false;
+                after_quoted = true;
+                continue;
+            }
+            // `a: b`, and JSON's `"a":"b"`; a `:` inside a plain scalar (`a:b`) starts nothing.
+            b':' => node_start = was_quoted || matches!(bytes.get(i + 1), None | Some(b' ')),
+            b'\t' | b'#' => return None,
+            b'&' | b'*' | b'!' | b'?' | b'|' | b'>' | b'%' | b'@' | b'`' if node_start => {
+                return None;
+            }
+            _ => node_start = false,
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Splits `key: rest` (or `key:` at the end of the line). Quoted keys are decoded.
-fn split_key(content: &str) -> Option<(String, &str)> {
+fn split_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
     let first = content.as_bytes()[0];
     if first == b'"' || first == b'\'' {
         let (key, len) = quoted(content)?;
@@ -232,7 +657,7 @@ fn split_key(content: &str) -> Option<(String, &str)> {
         if !(rest.is_empty() || rest.starts_with(' ')) {
             return None;
         }
-        return Some((key, rest));
+        return Some((Cow::Owned(key), rest));
     }
     if is_indicator(first) {
         return None;
@@ -243,7 +668,7 @@ fn split_key(content: &str) -> Option<(String, &str)> {
         match bytes[i] {
             b':' if i + 1 == bytes.len() || bytes[i + 1] == b' ' => {
                 let key = content[..i].trim_end_matches(' ');
-                return Some((key.to_string(), &content[i + 1..]));
+                return Some((Cow::Borrowed(key), &content[i + 1..]));
             }
             // A comment before any `:` means this is not a `key:` line.
             b'#' if i > 0 && bytes[i - 1] == b' ' => return None,
@@ -280,11 +705,17 @@ fn is_indicator(b: u8) -> bool {
 }
 
 /// A value we skip must still not hide lines from us: a quoted scalar that does not close on its
-/// line may continue on lines that look like keys.
+/// line may continue on lines that look like keys, and so may a flow collection.
 fn skipped_value(rest: &str) -> Option<()> {
     let value = rest.trim_start_matches(' ');
-    if value.starts_with(['"', '\'']) {
-        quoted_any(value)?;
+    match value.as_bytes().first() {
+        Some(b'"' | b'\'') => {
+            quoted_any(value)?;
+        }
+        Some(b'[' | b'{') => {
+            flow_collection(value)?;
+        }
+        _ => {}
     }
     Some(())
 }
@@ -318,7 +749,8 @@ fn strip_comment(rest: &str) -> &str {
     }
 }
 
-/// Reads a one-line scalar value. `Some(None)` is a null; `None` means "not sure".
+/// Reads a one-line scalar value as [`scalar_text`] would give it. `Some(None)` is a null;
+/// `None` means "not sure".
 fn read_scalar(rest: &str, read_at: &mut Option<usize>, indent: usize) -> Option<Option<String>> {
     let value = rest.trim_start_matches(' ');
     *read_at = Some(indent);
@@ -344,7 +776,28 @@ fn read_scalar(rest: &str, read_at: &mut Option<usize>, indent: usize) -> Option
     if matches!(plain, "~" | "null" | "Null" | "NULL") {
         return Some(None);
     }
-    Some(Some(plain.to_string()))
+    plain_text(plain).map(|text| Some(text.to_string()))
+}
+
+/// The text of a plain scalar as [`scalar_text`] spells what the parser resolves it to, when
+/// that is certain: strings, and decimal integers that read back the same. Booleans
+/// (YAML 1.1's `on`, `yes`, `y`…), other numbers (`0123` is octal, `1e3` a float) and the
+/// non-finite floats are left to the parser.
+fn plain_text(plain: &str) -> Option<&str> {
+    let first = *plain.as_bytes().first()?;
+    if first.is_ascii_digit() {
+        let canonical = plain.len() <= 18
+            && plain.bytes().all(|b| b.is_ascii_digit())
+            && (first != b'0' || plain.len() == 1);
+        return canonical.then_some(plain);
+    }
+    if matches!(first, b'+' | b'-' | b'.') {
+        return None;
+    }
+    let boolean = ["true", "false", "yes", "no", "y", "n", "on", "off"]
+        .iter()
+        .any(|b| plain.eq_ignore_ascii_case(b));
+    (!boolean).then_some(plain)
 }
 
 /// Decodes a quoted scalar that closes on this line. Returns the text and the bytes consumed.

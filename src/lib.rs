@@ -28,6 +28,7 @@ pub mod host;
 pub mod hygiene;
 pub mod job;
 pub mod keys;
+pub mod lines;
 pub mod mark;
 pub mod naming;
 pub mod options;
