@@ -11,6 +11,8 @@
 //! - An object already emitted as a hook with the Job's events and a lower weight is reused.
 //! - An object not in the stream keeps its reference, with a warning; so does a release PVC.
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::{Map, Value};
 
 use crate::diagnostic::{Diagnostic, Result};
@@ -62,6 +64,10 @@ pub struct Dependency {
 #[derive(Debug, Default)]
 pub struct Copies {
     pub list: Vec<Copy>,
+    /// (copied document, events) → position in `list`.
+    by_source: HashMap<(usize, Vec<String>), usize>,
+    /// The (kind, name) of every copy.
+    names: HashSet<(RefKind, String)>,
 }
 
 /// The suffix of a renamed copy: `app-config` → `app-config-migration-hook`.
@@ -247,11 +253,7 @@ fn register(
     job_weight: i64,
     migration: usize,
 ) -> usize {
-    if let Some(i) = copies
-        .list
-        .iter()
-        .position(|c| c.from == doc.index && c.events == events)
-    {
+    if let Some(&i) = copies.by_source.get(&(doc.index, events.to_vec())) {
         copies.list[i].weight = copies.list[i].weight.min(job_weight - 1);
         return i;
     }
@@ -260,6 +262,10 @@ fn register(
     } else {
         copy_name(docs, copies, doc, dep, events)
     };
+    copies
+        .by_source
+        .insert((doc.index, events.to_vec()), copies.list.len());
+    copies.names.insert((dep.kind, name.clone()));
     copies.list.push(Copy {
         from: doc.index,
         kind: dep.kind,
@@ -287,10 +293,7 @@ fn copy_name(
     let namespace = doc.head.namespace.as_deref();
     let taken = |name: &str| {
         docs.name_taken(kind, namespace, name)
-            || copies
-                .list
-                .iter()
-                .any(|c| c.kind == dep.kind && c.name == name)
+            || copies.names.contains(&(dep.kind, name.to_string()))
     };
     if !taken(&base) {
         return base;

@@ -4,11 +4,13 @@
 //! post-renderer the same object twice, once as a hook and once as a template
 //! (`reference/helm-facts.md` §0.6).
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 
 use serde_json::Value;
 
 use crate::diagnostic::{DocLabel, Error, Result};
+use crate::hash;
 use crate::head::{self, Head};
 use crate::keys;
 use crate::lines;
@@ -27,12 +29,13 @@ pub struct Document<'a> {
     pub body: &'a str,
     /// The whole input, to turn positions into stream-wide line numbers in messages.
     input: &'a str,
-    pub head: Head,
+    pub head: Head<'a>,
     /// Free of lone `\r`s, so the line scanners of [`head`] may read it.
     pub scannable: bool,
     /// The template file this document came from, if the input says.
-    pub source: Option<String>,
-    parsed: OnceCell<std::result::Result<Value, YamlError>>,
+    pub source: Option<Cow<'a, str>>,
+    /// Boxed: most documents are never parsed, and a small `Document` is fewer pages to touch.
+    parsed: OnceCell<Box<std::result::Result<Value, YamlError>>>,
 }
 
 impl<'a> Document<'a> {
@@ -47,14 +50,14 @@ impl<'a> Document<'a> {
                 // The scanner was unsure: parse now, and keep the result for later.
                 let result = yaml::parse(body);
                 let head = result.as_ref().map(Head::from_value).unwrap_or_default();
-                let _ = parsed.set(result);
+                let _ = parsed.set(Box::new(result));
                 head
             }
         };
         let source = head
             .filename
             .clone()
-            .or_else(|| head::source_comment(text).map(str::to_string));
+            .or_else(|| head::source_comment(text).map(Cow::Borrowed));
         Document {
             index,
             raw,
@@ -72,17 +75,18 @@ impl<'a> Document<'a> {
     pub fn label(&self) -> DocLabel {
         DocLabel {
             index: self.index,
-            kind: self.head.kind.clone(),
-            namespace: self.head.namespace.clone(),
-            name: self.head.name.clone(),
-            source: self.source.clone(),
+            kind: self.head.kind.as_deref().map(str::to_string),
+            namespace: self.head.namespace.as_deref().map(str::to_string),
+            name: self.head.name.as_deref().map(str::to_string),
+            source: self.source.as_deref().map(str::to_string),
         }
     }
 
     /// The parsed document. Parsed once, on first use.
     pub fn value(&self) -> Result<&Value> {
         self.parsed
-            .get_or_init(|| yaml::parse(self.body))
+            .get_or_init(|| Box::new(yaml::parse(self.body)))
+            .as_ref()
             .as_ref()
             .map_err(|e| self.yaml_error(e))
     }
@@ -172,11 +176,17 @@ pub fn parse_list(value: &str) -> Vec<String> {
         .collect()
 }
 
+/// Inputs from this size on are read by two threads.
+const PARALLEL_FROM: usize = 1 << 20;
+
 /// The whole input.
 #[derive(Debug)]
 pub struct Documents<'a> {
     pub input: &'a str,
     pub docs: Vec<Document<'a>>,
+    /// `(hash of kind and name, index)` of every document with both, sorted: what
+    /// [`Documents::find`] looks up instead of visiting every document. Built on first use.
+    by_name: OnceCell<Vec<(u64, usize)>>,
 }
 
 impl<'a> Documents<'a> {
@@ -198,12 +208,36 @@ impl<'a> Documents<'a> {
             })
         })?;
         let any_cr = lines::contains(input.as_bytes(), b'\r');
-        let docs = raws
-            .into_iter()
-            .enumerate()
-            .map(|(i, raw)| Document::read(i, input, raw, any_cr))
-            .collect();
-        Ok(Documents { input, docs })
+        let read = |first: usize, raws: &[RawDoc]| -> Vec<Document<'a>> {
+            let mut docs = Vec::with_capacity(raws.len());
+            docs.extend(
+                raws.iter()
+                    .enumerate()
+                    .map(|(i, raw)| Document::read(first + i, input, *raw, any_cr)),
+            );
+            docs
+        };
+        // Heads are independent: a large input is read by two threads, half the documents each
+        // (a post-renderer runs while Helm waits for it, so the second core is free).
+        let docs = if input.len() >= PARALLEL_FROM && raws.len() >= 2 {
+            let (first, second) = raws.split_at(raws.len() / 2);
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| read(first.len(), second));
+                let mut docs = read(0, first);
+                match other.join() {
+                    Ok(rest) => docs.extend(rest),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+                docs
+            })
+        } else {
+            read(0, &raws)
+        };
+        Ok(Documents {
+            input,
+            docs,
+            by_name: OnceCell::new(),
+        })
     }
 
     /// Whether the input came from Helm 4's post-renderer pipeline (every document carries the
@@ -227,8 +261,21 @@ impl<'a> Documents<'a> {
         namespace: Option<&'s str>,
         name: &'s str,
     ) -> impl Iterator<Item = &'s Document<'a>> + 's {
-        self.docs
+        let index = self.by_name.get_or_init(|| {
+            let mut index: Vec<(u64, usize)> = self
+                .docs
+                .iter()
+                .filter_map(|d| Some((hash::pair(d.kind()?, d.name()?), d.index)))
+                .collect();
+            index.sort_unstable();
+            index
+        });
+        let hash = hash::pair(kind, name);
+        let first = index.partition_point(|(h, _)| *h < hash);
+        index[first..]
             .iter()
+            .take_while(move |(h, _)| *h == hash)
+            .map(|(_, i)| &self.docs[*i])
             .filter(move |d| d.is(kind, namespace, name))
     }
 

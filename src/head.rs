@@ -14,26 +14,27 @@ use serde_json::Value;
 use crate::keys;
 use crate::lines;
 
-/// Identity and hook-ness of a document.
+/// Identity and hook-ness of a document. The scanner's values borrow from the input (no
+/// allocation per document); decoded and parsed ones are owned.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Head {
-    pub api_version: Option<String>,
-    pub kind: Option<String>,
-    pub name: Option<String>,
-    pub namespace: Option<String>,
+pub struct Head<'a> {
+    pub api_version: Option<Cow<'a, str>>,
+    pub kind: Option<Cow<'a, str>>,
+    pub name: Option<Cow<'a, str>>,
+    pub namespace: Option<Cow<'a, str>>,
     /// `helm.sh/hook`, as written.
-    pub hook: Option<String>,
+    pub hook: Option<Cow<'a, str>>,
     /// `helm.sh/hook-weight`, as written.
-    pub hook_weight: Option<String>,
+    pub hook_weight: Option<Cow<'a, str>>,
     /// Helm 4's `postrenderer.helm.sh/postrender-filename`.
-    pub filename: Option<String>,
+    pub filename: Option<Cow<'a, str>>,
     /// `metadata.annotations` holds a `migration-hook/…` key.
     pub marked: bool,
 }
 
-impl Head {
+impl Head<'_> {
     /// Reads the head from a parsed document (the slow path, and the reference for the scanner).
-    pub fn from_value(value: &Value) -> Head {
+    pub fn from_value(value: &Value) -> Head<'static> {
         let meta = value.get("metadata");
         let text = |v: Option<&Value>| v.and_then(scalar_text);
         let annotations = meta.and_then(|m| m.get("annotations"));
@@ -54,11 +55,11 @@ impl Head {
 }
 
 /// A scalar as the text Kubernetes would compare: strings as-is, numbers and booleans spelled out.
-fn scalar_text(value: &Value) -> Option<String> {
+fn scalar_text(value: &Value) -> Option<Cow<'static, str>> {
     match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Value::String(s) => Some(Cow::Owned(s.clone())),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(Cow::Owned(b.to_string())),
         _ => None,
     }
 }
@@ -104,13 +105,24 @@ struct Line<'b> {
 
 impl<'b> Line<'b> {
     fn at(body: &'b str, start: usize) -> Line<'b> {
-        let end = lines::line_end(body.as_bytes(), start);
-        let line = without_line_break(&body[start..end]);
-        let content = line.trim_start_matches(' ');
+        let bytes = body.as_bytes();
+        let end = lines::line_end(bytes, start);
+        let mut stop = end;
+        if stop > start && bytes[stop - 1] == b'\n' {
+            stop -= 1;
+        }
+        if stop > start && bytes[stop - 1] == b'\r' {
+            stop -= 1;
+        }
+        let indent = bytes[start..stop]
+            .iter()
+            .position(|&b| b != b' ')
+            .unwrap_or(stop - start);
         Line {
             end,
-            indent: line.len() - content.len(),
-            content,
+            indent,
+            // Cut at ASCII bytes, so at character boundaries.
+            content: body.get(start + indent..stop).unwrap_or_default(),
         }
     }
 
@@ -124,11 +136,6 @@ impl<'b> Line<'b> {
     }
 }
 
-fn without_line_break(line: &str) -> &str {
-    let line = line.strip_suffix('\n').unwrap_or(line);
-    line.strip_suffix('\r').unwrap_or(line)
-}
-
 /// The next line to look at after `line` (which starts at `start`) when its content does not
 /// matter: the next line that starts at column 0, skipping indented lines in one search.
 fn next_top_level(body: &str, start: usize) -> usize {
@@ -139,7 +146,7 @@ fn next_top_level(body: &str, start: usize) -> usize {
 ///
 /// `body` must not contain a lone `\r` (a line break to YAML, not to this scanner); the caller
 /// checks (see [`has_lone_cr`]).
-pub fn scan(body: &str) -> Option<Head> {
+pub fn scan(body: &str) -> Option<Head<'_>> {
     let mut head = Head::default();
     let mut section = Section::Skip;
     let mut meta_indent = 0;
@@ -153,6 +160,10 @@ pub fn scan(body: &str) -> Option<Head> {
         let start = pos;
         let line = Line::at(body, start);
         pos = line.end;
+        // The indented lines of a key we do not read are jumped over, unchecked.
+        if !(section == Section::Skip && line.indent > 0) {
+            guard.visit(start, &line)?;
+        }
         let (content, indent) = (line.content, line.indent);
         if line.is_blank() {
             continue;
@@ -293,7 +304,8 @@ pub fn scan(body: &str) -> Option<Head> {
 /// way [`scan`] reads a head: `Some(None)` when there is no selector (absent or null),
 /// `Some(Some(pairs))` for a map (last duplicate wins), `None` when not sure (parse instead).
 /// Same precondition as [`scan`]: no lone `\r`.
-pub fn service_selector(body: &str) -> Option<Option<Vec<(String, String)>>> {
+#[allow(clippy::type_complexity)]
+pub fn service_selector(body: &str) -> Option<Option<Vec<(Cow<'_, str>, Cow<'_, str>)>>> {
     #[derive(PartialEq)]
     enum At {
         /// Content of a top-level key other than `spec`.
@@ -306,7 +318,7 @@ pub fn service_selector(body: &str) -> Option<Option<Vec<(String, String)>>> {
     let mut at = At::Skip;
     let mut spec_indent = 0;
     let mut selector_indent = 0;
-    let mut selector: Option<Vec<(String, String)>> = None;
+    let mut selector: Option<Vec<(Cow<str>, Cow<str>)>> = None;
     let mut value_read_at: Option<usize> = None;
     let mut guard = Guard::new(body);
     let mut pos = 0;
@@ -315,6 +327,10 @@ pub fn service_selector(body: &str) -> Option<Option<Vec<(String, String)>>> {
         let start = pos;
         let line = Line::at(body, start);
         pos = line.end;
+        // The indented lines of a key we do not read are jumped over, unchecked.
+        if !(at == At::Skip && line.indent > 0) {
+            guard.visit(start, &line)?;
+        }
         let (content, indent) = (line.content, line.indent);
         if line.is_blank() {
             continue;
@@ -411,9 +427,9 @@ pub fn service_selector(body: &str) -> Option<Option<Vec<(String, String)>>> {
         }
         let value = read_scalar(rest, &mut value_read_at, indent)??;
         let entries = selector.get_or_insert_with(Vec::new);
-        match entries.iter_mut().find(|(k, _)| *k == *key) {
+        match entries.iter_mut().find(|(k, _)| *k == key) {
             Some(entry) => entry.1 = value,
-            None => entries.push((key.into_owned(), value)),
+            None => entries.push((key, value)),
         }
     }
     Some(selector)
@@ -462,6 +478,17 @@ impl<'b> Guard<'b> {
         }
     }
 
+    /// A line the scanner visits, starting at `start`: checked at once when it follows the
+    /// lines checked so far (no cost: the scanner has split it already), else left for
+    /// [`Guard::check_through`].
+    fn visit(&mut self, start: usize, line: &Line) -> Option<()> {
+        if self.checked == start {
+            self.line(line)?;
+            self.checked = line.end;
+        }
+        Some(())
+    }
+
     /// Checks every line up to `end` (a line end).
     fn check_through(&mut self, end: usize) -> Option<()> {
         while self.checked < end {
@@ -486,7 +513,8 @@ impl<'b> Guard<'b> {
                 _ => self.block = None,
             }
         }
-        if line.content.starts_with('#') {
+        if line.content.starts_with('#') || !line.content.bytes().any(is_special) {
+            // Plain keys and plain scalars only: nothing can stay open.
             return Some(());
         }
         self.node(line.content, line.indent)
@@ -576,6 +604,24 @@ impl<'b> Guard<'b> {
         Some(())
     }
 }
+
+/// Bytes that may start something other than a plain key or plain scalar; a line without
+/// any is safe to skip.
+fn is_special(b: u8) -> bool {
+    SPECIAL[usize::from(b)]
+}
+
+/// [`is_special`] as a table (a `match` compiles to a jump per byte).
+static SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let specials = b"\"'[]{}|>&*!?%@`,\t";
+    let mut i = 0;
+    while i < specials.len() {
+        table[specials[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
 
 /// Nothing left on the line but spaces and a comment.
 fn is_line_end(rest: &str) -> bool {
@@ -751,7 +797,11 @@ fn strip_comment(rest: &str) -> &str {
 
 /// Reads a one-line scalar value as [`scalar_text`] would give it. `Some(None)` is a null;
 /// `None` means "not sure".
-fn read_scalar(rest: &str, read_at: &mut Option<usize>, indent: usize) -> Option<Option<String>> {
+fn read_scalar<'b>(
+    rest: &'b str,
+    read_at: &mut Option<usize>,
+    indent: usize,
+) -> Option<Option<Cow<'b, str>>> {
     let value = rest.trim_start_matches(' ');
     *read_at = Some(indent);
     if value.is_empty() || value.starts_with('#') {
@@ -764,19 +814,31 @@ fn read_scalar(rest: &str, read_at: &mut Option<usize>, indent: usize) -> Option
         if !is_empty_value(&value[len..]) {
             return None;
         }
-        return Some(Some(text));
+        return Some(Some(Cow::Owned(text)));
     }
     if is_indicator(first) || value.starts_with('\t') {
         return None;
     }
-    let plain = strip_comment(value).trim_end_matches([' ', '\t']);
-    if plain.contains(": ") || plain.ends_with(':') || plain.contains('\t') {
-        return None;
+    // The scalar runs to a comment or the end of the line; `: ` or a tab in it, or a `:` at
+    // its end, is not a one-line plain scalar.
+    let bytes = value.as_bytes();
+    let mut end = bytes.len();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'#' if i > 0 && bytes[i - 1] == b' ' => {
+                end = i;
+                break;
+            }
+            b':' if bytes.get(i + 1).is_none_or(|&next| next == b' ') => return None,
+            b'\t' => return None,
+            _ => {}
+        }
     }
+    let plain = value[..end].trim_end_matches(' ');
     if matches!(plain, "~" | "null" | "Null" | "NULL") {
         return Some(None);
     }
-    plain_text(plain).map(|text| Some(text.to_string()))
+    plain_text(plain).map(|text| Some(Cow::Borrowed(text)))
 }
 
 /// The text of a plain scalar as [`scalar_text`] spells what the parser resolves it to, when
@@ -840,7 +902,7 @@ mod tests {
     use crate::yaml;
 
     /// The scanner agrees with the parser, or declines.
-    fn check(doc: &str) -> Option<Head> {
+    fn check(doc: &str) -> Option<Head<'_>> {
         let scanned = scan(doc);
         if let Some(head) = &scanned {
             let parsed = Head::from_value(&yaml::parse(doc).unwrap());

@@ -57,7 +57,20 @@ pub fn line_end(bytes: &[u8], from: usize) -> usize {
 /// Position of the first `\n`.
 #[inline]
 pub fn next_newline(bytes: &[u8]) -> Option<usize> {
+    // Most lines are short: eight bytes at a time first (the classic "has a zero byte" test on
+    // the word XOR newlines; its lowest flagged byte is always a real match), then whole blocks.
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const NEWLINES: u64 = LO * b'\n' as u64;
     let mut i = 0;
+    while i + 8 <= bytes.len() && i < 64 {
+        let word = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes")) ^ NEWLINES;
+        let zero = word.wrapping_sub(LO) & !word & HI;
+        if zero != 0 {
+            return Some(i + (zero.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
     while i + BLOCK <= bytes.len() {
         let a: &[u8; BLOCK] = bytes[i..i + BLOCK].try_into().expect("BLOCK bytes");
         let mut any = 0u8;

@@ -2,6 +2,7 @@
 //! on stdout (a truncated stream would make Helm delete resources).
 
 use std::io::{self, IsTerminal, Read, Write};
+use std::os::fd::AsFd;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -63,20 +64,18 @@ fn execute(
         .map_err(Failure::Usage)?;
     let input = read_input(args.file.as_deref())
         .map_err(|e| Failure::Run(format!("error: {e:#}"), String::new()))?;
-    let run = migration_hook::run(&input, &options, host)
+    let planned = migration_hook::prepare(&input, &options, host)
         .map_err(|e| Failure::Run(e.to_string(), String::new()))?;
-    let account = report::explain(&run.plan);
-    channel.success(&run.plan.diagnostics, &account);
-    let bytes = if explain {
-        account.as_bytes()
+    let account = report::explain(&planned.plan);
+    channel.success(&planned.plan.diagnostics, &account);
+    // Large slices go straight through; the buffer only gathers small pieces.
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let written = if explain {
+        out.write_all(account.as_bytes())
     } else {
-        &run.output
+        planned.write_to(&mut out)
     };
-    match io::stdout()
-        .lock()
-        .write_all(bytes)
-        .and_then(|()| io::stdout().flush())
-    {
+    match written.and_then(|()| out.flush()) {
         Ok(()) => Ok(ExitCode::SUCCESS),
         // A reader that stops early (`| head`) is not an error.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
@@ -92,9 +91,17 @@ fn read_input(file: Option<&Path>) -> anyhow::Result<Vec<u8>> {
         Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display())),
         None => {
             let mut buf = Vec::new();
-            io::stdin()
-                .read_to_end(&mut buf)
-                .context("reading the manifests from stdin")?;
+            // As a `File`, stdin is read into a buffer of the right size at once when it is a
+            // file (`< chart.yaml`); a pipe is read as `Stdin` would.
+            let stdin = io::stdin()
+                .as_fd()
+                .try_clone_to_owned()
+                .map(std::fs::File::from);
+            match stdin {
+                Ok(mut file) => file.read_to_end(&mut buf),
+                Err(_) => io::stdin().read_to_end(&mut buf),
+            }
+            .context("reading the manifests from stdin")?;
             Ok(buf)
         }
     }

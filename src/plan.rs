@@ -1,6 +1,9 @@
 //! Hop 2: every decision, as data. Pure: documents and options in; edits, new documents and
 //! diagnostics out. Nothing here reads files, the environment or the clock.
 
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+
 use serde_json::{Value, json};
 
 use crate::database;
@@ -85,6 +88,12 @@ struct Draft<'m> {
     settings: Settings,
 }
 
+/// What every migration of a run looks up, gathered once.
+struct Lookups<'d> {
+    selectors: hygiene::Selectors<'d>,
+    targets: database::Targets<'d>,
+}
+
 /// Plans the run.
 pub fn plan(docs: &Documents, options: &Options) -> Result<Plan> {
     let mut plan = Plan {
@@ -106,8 +115,22 @@ pub fn plan(docs: &Documents, options: &Options) -> Result<Plan> {
     let names = job_names(docs, &drafts, &groups)?;
 
     let mut copies = Copies::default();
+    let lookups = (!groups.is_empty()).then(|| Lookups {
+        selectors: hygiene::Selectors::new(docs),
+        targets: database::Targets::new(docs),
+    });
     for (gi, (group, name)) in groups.iter().zip(names).enumerate() {
-        let migration = build(docs, &drafts, group, name, gi, &mut copies, &mut plan)?;
+        let lookups = lookups.as_ref().expect("built when there are groups");
+        let migration = build(
+            docs,
+            lookups,
+            &drafts,
+            group,
+            name,
+            gi,
+            &mut copies,
+            &mut plan,
+        )?;
         plan.migrations.push(migration);
     }
     add_copies_in_order(docs, &mut plan, &copies)?;
@@ -141,15 +164,18 @@ fn merge_identical(
         ])
         .to_string()
     };
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut by_identity: HashMap<String, usize> = HashMap::new();
     for (i, d) in drafts.iter().enumerate() {
-        let id = identity(d);
-        match groups.iter_mut().find(|(g, _)| *g == id) {
-            Some((_, members)) => members.push(i),
-            None => groups.push((id, vec![i])),
+        match by_identity.entry(identity(d)) {
+            Entry::Occupied(g) => groups[*g.get()].push(i),
+            Entry::Vacant(slot) => {
+                slot.insert(groups.len());
+                groups.push(vec![i]);
+            }
         }
     }
-    for (_, members) in &groups {
+    for members in &groups {
         let first = &drafts[members[0]];
         for &other in &members[1..] {
             let differ = differing_keys(
@@ -171,7 +197,7 @@ fn merge_identical(
                 .push(Diagnostic::note(message).at(&docs.get(drafts[other].marked.doc).label()));
         }
     }
-    groups.into_iter().map(|(_, m)| m).collect()
+    groups
 }
 
 fn differing_keys(a: &Value, b: &Value) -> Vec<String> {
@@ -192,6 +218,7 @@ fn differing_keys(a: &Value, b: &Value) -> Vec<String> {
 /// Stable, valid, unique Job names: `<workload>-migration`, or the name asked for.
 fn job_names(docs: &Documents, drafts: &[Draft], groups: &[Vec<usize>]) -> Result<Vec<String>> {
     let mut names: Vec<String> = Vec::new();
+    let mut taken: HashSet<String> = HashSet::new();
     for group in groups {
         let draft = &drafts[group[0]];
         let doc = docs.get(draft.marked.doc);
@@ -200,9 +227,8 @@ fn job_names(docs: &Documents, drafts: &[Draft], groups: &[Vec<usize>]) -> Resul
             if let Some(existing) = docs.find("Job", ns, name).next() {
                 return Some(existing.label().to_string());
             }
-            names
-                .iter()
-                .any(|n| n == name)
+            taken
+                .contains(name)
                 .then(|| "another generated Job".to_string())
         };
         let name = match &draft.settings.job_name {
@@ -240,14 +266,17 @@ fn job_names(docs: &Documents, drafts: &[Draft], groups: &[Vec<usize>]) -> Resul
                 }
             }
         };
+        taken.insert(name.clone());
         names.push(name);
     }
     Ok(names)
 }
 
 /// Events, dependencies, labels and the Job document of one migration.
+#[allow(clippy::too_many_arguments)]
 fn build(
     docs: &Documents,
+    lookups: &Lookups,
     drafts: &[Draft],
     group: &[usize],
     name: String,
@@ -257,13 +286,13 @@ fn build(
 ) -> Result<Migration> {
     let first = &drafts[group[0]];
     let doc = docs.get(first.marked.doc);
-    let namespace = doc.head.namespace.clone();
+    let namespace = doc.head.namespace.as_deref().map(str::to_string);
     let ns = namespace.as_deref();
     let job_label = format!("the migration Job {name:?}");
     let mut template = first.hoisted.template.clone();
 
     let container = template["spec"]["containers"][0].clone();
-    let in_release = database::find(docs, &container, ns)?;
+    let in_release = database::find(docs, &lookups.targets, &container, ns)?;
     let (events, events_reason) = choose_events(&first.settings, in_release.as_ref());
     if let Some(db) = &in_release
         && events.iter().any(|e| e == "pre-install")
@@ -290,7 +319,14 @@ fn build(
     )?;
 
     let labels = selector::labels_of(template.get("metadata").and_then(|m| m.get("labels")));
-    let removed_labels = hygiene::plan(docs, ns, &labels, &job_label, &mut plan.diagnostics)?;
+    let removed_labels = hygiene::plan(
+        docs,
+        &lookups.selectors,
+        ns,
+        &labels,
+        &job_label,
+        &mut plan.diagnostics,
+    )?;
     if let Some(Value::Object(meta)) = template.get_mut("metadata") {
         if let Some(Value::Object(l)) = meta.get_mut("labels") {
             for r in &removed_labels {
@@ -387,9 +423,11 @@ fn choose_events(
 /// Appends the copies, each just before the first Job that uses it.
 fn add_copies_in_order(docs: &Documents, plan: &mut Plan, copies: &Copies) -> Result<()> {
     let jobs = std::mem::take(&mut plan.generated);
-    for (mi, job) in jobs.into_iter().enumerate() {
-        let mut mine: Vec<&dependencies::Copy> =
-            copies.list.iter().filter(|c| c.first_user == mi).collect();
+    let mut by_user: Vec<Vec<&dependencies::Copy>> = vec![Vec::new(); jobs.len()];
+    for copy in &copies.list {
+        by_user[copy.first_user].push(copy);
+    }
+    for (job, mut mine) in jobs.into_iter().zip(by_user) {
         mine.sort_by(|a, b| (a.weight, a.kind, &a.name).cmp(&(b.weight, b.kind, &b.name)));
         for copy in mine {
             let original = docs.get(copy.from).value()?;

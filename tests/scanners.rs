@@ -74,7 +74,14 @@ fn check(body: &str) -> (bool, bool) {
     if let Some(head) = &head {
         assert_eq!(head, &Head::from_value(&value), "head of:\n{body}");
     }
-    let selector = head::service_selector(body);
+    let selector = head::service_selector(body).map(|s| {
+        s.map(|pairs| {
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect::<Vec<_>>()
+        })
+    });
     if let Some(selector) = &selector {
         assert_eq!(
             selector.clone().map(sorted),
@@ -226,8 +233,8 @@ fn scanners_read_the_usual_shapes() {
     assert_eq!(
         selector,
         Some(Some(vec![
-            ("app".to_string(), "web2".to_string()),
-            ("tier".to_string(), "api".to_string())
+            ("app".into(), "web2".into()),
+            ("tier".into(), "api".into())
         ]))
     );
     assert_eq!(head::service_selector("kind: Service\n"), Some(None));
