@@ -194,7 +194,8 @@ fn data(
 ) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for doc in docs.find(kind.kind(), namespace, name) {
-        let value = doc.value()?;
+        // Parsed for this and not kept (see `Document::parse`).
+        let value = doc.parse()?;
         for field in ["data", "stringData"] {
             for (k, v) in value
                 .get(field)

@@ -168,7 +168,7 @@ fn adopt_service_account_pull_secrets(
         return Ok(());
     };
     let secrets = doc
-        .value()?
+        .parse()?
         .get("imagePullSecrets")
         .and_then(Value::as_array)
         .filter(|a| !a.is_empty())

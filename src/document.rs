@@ -5,7 +5,7 @@
 //! (`reference/helm-facts.md` §0.6).
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -35,14 +35,14 @@ pub struct Document<'a> {
     /// The template file this document came from, if the input says.
     pub source: Option<Cow<'a, str>>,
     /// Boxed: most documents are never parsed, and a small `Document` is fewer pages to touch.
-    parsed: OnceCell<Box<std::result::Result<Value, YamlError>>>,
+    parsed: OnceLock<Box<std::result::Result<Value, YamlError>>>,
 }
 
 impl<'a> Document<'a> {
     fn read(index: usize, input: &'a str, raw: RawDoc, any_cr: bool) -> Self {
         let text = &input[raw.range()];
         let body = &input[raw.body()];
-        let parsed = OnceCell::new();
+        let parsed = OnceLock::new();
         let scannable = !(any_cr && head::has_lone_cr(body));
         let head = match scannable.then(|| head::scan(body)).flatten() {
             Some(head) => head,
@@ -89,6 +89,21 @@ impl<'a> Document<'a> {
             .as_ref()
             .as_ref()
             .map_err(|e| self.yaml_error(e))
+    }
+
+    /// The parsed document, parsed now if it has not been, and not kept: for a document
+    /// that is read once (a marked workload), so that its parse can be dropped after use.
+    pub fn parse(&self) -> Result<Cow<'_, Value>> {
+        match self.parsed.get() {
+            Some(parsed) => parsed
+                .as_ref()
+                .as_ref()
+                .map(Cow::Borrowed)
+                .map_err(|e| self.yaml_error(e)),
+            None => yaml::parse(self.body)
+                .map(Cow::Owned)
+                .map_err(|e| self.yaml_error(&e)),
+        }
     }
 
     /// Whether the document could be parsed (parses it if that has not happened yet).
@@ -177,7 +192,10 @@ pub fn parse_list(value: &str) -> Vec<String> {
 }
 
 /// Inputs from this size on are read by two threads.
-const PARALLEL_FROM: usize = 1 << 20;
+pub const PARALLEL_FROM: usize = 1 << 20;
+
+/// Work split over two threads (drafts, copies) is split from this many items on.
+pub const PARALLEL_PARSES: usize = 16;
 
 /// The whole input.
 #[derive(Debug)]
@@ -186,12 +204,17 @@ pub struct Documents<'a> {
     pub docs: Vec<Document<'a>>,
     /// `(hash of kind and name, index)` of every document with both, sorted: what
     /// [`Documents::find`] looks up instead of visiting every document. Built on first use.
-    by_name: OnceCell<Vec<(u64, usize)>>,
+    by_name: OnceLock<Vec<(u64, usize)>>,
 }
 
 impl<'a> Documents<'a> {
-    /// Splits the input and reads every document's head.
+    /// Splits the input and reads every document's head (on two threads for a large input).
     pub fn read(input: &'a [u8]) -> Result<Self> {
+        Self::read_with(input, input.len() >= PARALLEL_FROM)
+    }
+
+    /// [`Documents::read`], with or without a second thread (the result is the same).
+    pub fn read_with(input: &'a [u8], threads: bool) -> Result<Self> {
         let raws = stream::split(input);
         let input = std::str::from_utf8(input).map_err(|e| {
             let at = e.valid_up_to();
@@ -208,8 +231,8 @@ impl<'a> Documents<'a> {
             })
         })?;
         let any_cr = lines::contains(input.as_bytes(), b'\r');
-        let read = |first: usize, raws: &[RawDoc]| -> Vec<Document<'a>> {
-            let mut docs = Vec::with_capacity(raws.len());
+        let read = |first: usize, raws: &[RawDoc], capacity: usize| -> Vec<Document<'a>> {
+            let mut docs = Vec::with_capacity(capacity);
             docs.extend(
                 raws.iter()
                     .enumerate()
@@ -219,11 +242,11 @@ impl<'a> Documents<'a> {
         };
         // Heads are independent: a large input is read by two threads, half the documents each
         // (a post-renderer runs while Helm waits for it, so the second core is free).
-        let docs = if input.len() >= PARALLEL_FROM && raws.len() >= 2 {
+        let docs = if threads && raws.len() >= 2 {
             let (first, second) = raws.split_at(raws.len() / 2);
             std::thread::scope(|scope| {
-                let other = scope.spawn(|| read(first.len(), second));
-                let mut docs = read(0, first);
+                let other = scope.spawn(|| read(first.len(), second, second.len()));
+                let mut docs = read(0, first, raws.len());
                 match other.join() {
                     Ok(rest) => docs.extend(rest),
                     Err(panic) => std::panic::resume_unwind(panic),
@@ -231,12 +254,12 @@ impl<'a> Documents<'a> {
                 docs
             })
         } else {
-            read(0, &raws)
+            read(0, &raws, raws.len())
         };
         Ok(Documents {
             input,
             docs,
-            by_name: OnceCell::new(),
+            by_name: OnceLock::new(),
         })
     }
 

@@ -300,25 +300,32 @@ pub fn scan(body: &str) -> Option<Head<'_>> {
     Some(head)
 }
 
-/// A Service's `spec.selector` when it is a block map of one-line string scalars, read the
-/// way [`scan`] reads a head: `Some(None)` when there is no selector (absent or null),
-/// `Some(Some(pairs))` for a map (last duplicate wins), `None` when not sure (parse instead).
-/// Same precondition as [`scan`]: no lone `\r`.
-#[allow(clippy::type_complexity)]
-pub fn service_selector(body: &str) -> Option<Option<Vec<(Cow<'_, str>, Cow<'_, str>)>>> {
-    #[derive(PartialEq)]
-    enum At {
-        /// Content of a top-level key other than `spec`.
-        Skip,
-        /// Inside `spec`, in a key other than `selector`.
-        Spec,
-        /// Inside `spec.selector`.
-        Selector,
-    }
-    let mut at = At::Skip;
-    let mut spec_indent = 0;
-    let mut selector_indent = 0;
-    let mut selector: Option<Vec<(Cow<str>, Cow<str>)>> = None;
+/// Entries of a map read by [`map_at`]: (key, value), in the parser's order.
+pub type Entries<'b> = Vec<(Cow<'b, str>, Cow<'b, str>)>;
+
+/// A Service's `spec.selector` when it is a block map of one-line string scalars:
+/// [`map_at`] with every key kept.
+pub fn service_selector(body: &str) -> Option<Option<Entries<'_>>> {
+    map_at(body, &["spec", "selector"], |_| true)
+}
+
+/// Reads the block map at `path` (each step a key of a block map, from the top level) the way
+/// [`scan`] reads a head, keeping the entries whose keys pass `keep`; their values must be
+/// one-line scalars that are strings to the parser. `Some(None)` when the map is absent, null
+/// or has no such entry; `Some(Some(entries))` with the last of duplicate keys winning;
+/// `None` when not sure (parse instead). Same precondition as [`scan`]: no lone `\r`.
+pub fn map_at<'b>(
+    body: &'b str,
+    path: &[&str],
+    keep: impl Fn(&str) -> bool,
+) -> Option<Option<Entries<'b>>> {
+    // The block maps the current line may be in: the top level, then one per path key
+    // entered. `indents[d]` is the indentation of the map at depth d once its first line is
+    // seen (a map entered with `key:` and no line yet is `None`).
+    let mut indents: Vec<Option<usize>> = vec![Some(0)];
+    // Inside the value of the last key of the innermost map, which we do not read.
+    let mut in_other = true;
+    let mut found: Option<Entries> = None;
     let mut value_read_at: Option<usize> = None;
     let mut guard = Guard::new(body);
     let mut pos = 0;
@@ -327,112 +334,110 @@ pub fn service_selector(body: &str) -> Option<Option<Vec<(Cow<'_, str>, Cow<'_, 
         let start = pos;
         let line = Line::at(body, start);
         pos = line.end;
-        // The indented lines of a key we do not read are jumped over, unchecked.
-        if !(at == At::Skip && line.indent > 0) {
+        // The indented lines of a top-level key we do not read are jumped over, unchecked.
+        let jump = indents.len() == 1 && in_other && line.indent > 0;
+        if !jump {
             guard.visit(start, &line)?;
         }
-        let (content, indent) = (line.content, line.indent);
         if line.is_blank() {
             continue;
         }
-        if content.starts_with('\t') {
+        if line.content.starts_with('\t') {
             return None;
         }
-        if let Some(read) = value_read_at.take()
-            && indent > read
+        if let Some(at) = value_read_at.take()
+            && line.indent > at
         {
             return None;
         }
-        if indent == 0 {
-            if line.is_compact_item() {
-                if at == At::Skip {
-                    pos = next_top_level(body, start);
-                    continue;
-                }
-                return None;
-            }
-            guard.check_through(line.end)?;
-            let (key, rest) = split_key(content)?;
-            at = At::Skip;
-            match &*key {
-                "spec" => {
-                    // The last `spec` wins, whole.
-                    selector = None;
-                    if !is_empty_value(rest) {
-                        if strip_comment(rest).trim() == "{}" {
-                            continue;
-                        }
-                        return None;
-                    }
-                    at = At::Spec;
-                    spec_indent = 0;
-                }
-                "<<" => return None,
-                _ => skipped_value(rest)?,
-            }
-            continue;
-        }
-        if at == At::Skip {
+        if jump {
             pos = next_top_level(body, start);
             continue;
         }
-        if spec_indent == 0 {
-            spec_indent = indent;
-        }
-        if indent < spec_indent {
-            return None;
-        }
-        if indent == spec_indent {
-            if line.is_compact_item() {
-                if at == At::Spec {
-                    continue;
-                }
-                return None;
-            }
-            guard.check_through(line.end)?;
-            let (key, rest) = split_key(content)?;
-            at = At::Spec;
-            match &*key {
-                "selector" => {
-                    selector = None;
-                    if !is_empty_value(rest) {
-                        if strip_comment(rest).trim() == "{}" {
-                            selector = Some(Vec::new());
-                            continue;
-                        }
+        // Leave the maps this line is not in.
+        loop {
+            let depth = indents.len() - 1;
+            match indents[depth] {
+                None => {
+                    let parent = indents[depth - 1].expect("entered from a known map");
+                    if line.indent > parent {
+                        indents[depth] = Some(line.indent);
+                        break;
+                    }
+                    if line.indent == parent && line.is_compact_item() {
+                        // `key:` then `- item` at the key's column: a sequence, not a map.
                         return None;
                     }
-                    at = At::Selector;
-                    selector_indent = 0;
+                    // `key:` and nothing under it: null.
+                    indents.pop();
+                    in_other = true;
                 }
-                "<<" => return None,
-                _ => skipped_value(rest)?,
+                Some(indent) if line.indent < indent => {
+                    indents.pop();
+                    in_other = true;
+                }
+                Some(_) => break,
             }
-            continue;
         }
-        if at == At::Spec {
-            continue;
+        let depth = indents.len() - 1;
+        let indent = indents[depth].expect("known after the loop");
+        if line.indent > indent {
+            // Inside the value of the innermost map's last key.
+            if in_other {
+                continue;
+            }
+            return None;
         }
-        // An entry of the selector.
-        if selector_indent == 0 {
-            selector_indent = indent;
-        }
-        if indent != selector_indent || line.is_compact_item() {
+        if line.is_compact_item() {
+            // A compact sequence under the previous key (`key:⏎- item`).
+            if in_other {
+                continue;
+            }
             return None;
         }
         guard.check_through(line.end)?;
-        let (key, rest) = split_key(content)?;
+        let (key, rest) = split_key(line.content)?;
         if &*key == "<<" {
             return None;
         }
-        let value = read_scalar(rest, &mut value_read_at, indent)??;
-        let entries = selector.get_or_insert_with(Vec::new);
-        match entries.iter_mut().find(|(k, _)| *k == key) {
-            Some(entry) => entry.1 = value,
-            None => entries.push((key, value)),
+        in_other = true;
+        if depth < path.len() {
+            if *key != *path[depth] {
+                skipped_value(rest)?;
+                continue;
+            }
+            // A key of the path, (re-)entered: the last of duplicates wins, whole.
+            found = None;
+            if is_empty_value(rest) {
+                indents.push(None);
+                in_other = false;
+            } else if strip_comment(rest).trim() == "{}" {
+                // An empty map.
+                if depth + 1 == path.len() {
+                    found = Some(Vec::new());
+                }
+            } else {
+                return None;
+            }
+        } else if keep(&key) {
+            // A plain number is not a string (`read_scalar` spells some out as text).
+            if rest
+                .trim_start_matches(' ')
+                .starts_with(|c: char| c.is_ascii_digit())
+            {
+                return None;
+            }
+            let value = read_scalar(rest, &mut value_read_at, line.indent)??;
+            let entries = found.get_or_insert_with(Vec::new);
+            match entries.iter_mut().find(|(k, _)| *k == key) {
+                Some(entry) => entry.1 = value,
+                None => entries.push((key, value)),
+            }
+        } else {
+            skipped_value(rest)?;
         }
     }
-    Some(selector)
+    Some(found)
 }
 
 /// Whether `body` holds a `\r` that is not part of a `\r\n`: YAML reads it as a line break,

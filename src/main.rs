@@ -66,12 +66,16 @@ fn execute(
         .map_err(|e| Failure::Run(format!("error: {e:#}"), String::new()))?;
     let planned = migration_hook::prepare(&input, &options, host)
         .map_err(|e| Failure::Run(e.to_string(), String::new()))?;
-    let account = report::explain(&planned.plan);
-    channel.success(&planned.plan.diagnostics, &account);
+    // The account is long for a large chart (2 MB for 2,000 migrations): made only when used.
+    let account = (explain || channel.report.is_some()).then(|| report::explain(&planned.plan));
+    channel.success(
+        &planned.plan.diagnostics,
+        account.as_deref().unwrap_or_default(),
+    );
     // Large slices go straight through; the buffer only gathers small pieces.
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let written = if explain {
-        out.write_all(account.as_bytes())
+        out.write_all(account.as_deref().unwrap_or_default().as_bytes())
     } else {
         planned.write_to(&mut out)
     };
@@ -81,7 +85,7 @@ fn execute(
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         Err(e) => Err(Failure::Run(
             format!("error: writing the output: {e}"),
-            account,
+            account.unwrap_or_else(|| report::explain(&planned.plan)),
         )),
     }
 }
@@ -131,7 +135,11 @@ impl Channel {
             .map(|d| format!("{NAME}: {d}"))
             .collect();
         let text = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
-        self.emit(&text, &format!("{NAME}: succeeded\n{account}"));
+        let report = match self.report {
+            Some(_) => format!("{NAME}: succeeded\n{account}"),
+            None => String::new(),
+        };
+        self.emit(&text, &report);
     }
 
     fn error(&self, line: &str, account: &str) {

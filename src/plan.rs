@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::database;
 use crate::dependencies::{self, Copies, Dependency};
 use crate::diagnostic::{Diagnostic, DocLabel, Error, Result};
-use crate::document::{Documents, generated_filename, is_mark_key};
+use crate::document::{self, Document, Documents, generated_filename, is_mark_key};
 use crate::edit::{self, Edited, Removal};
 use crate::hoist::{self, Hoisted};
 use crate::hygiene::{self, RemovedLabel};
@@ -20,6 +20,7 @@ use crate::options::Options;
 use crate::select::{self, Marked};
 use crate::selector;
 use crate::workload::WorkloadKind;
+use crate::yaml;
 
 /// What the run will do.
 #[derive(Debug, Default)]
@@ -78,7 +79,11 @@ pub struct Generated {
     pub name: String,
     /// Template path for the `# Source:` line of `helm template`-style output.
     pub source: Option<String>,
-    pub value: Value,
+    /// Its Helm 4 filename annotation, if it has one.
+    pub filename: Option<String>,
+    /// The document's YAML (no `---`), emitted when planned: a parsed value takes several
+    /// times the memory of its text, and a run may generate thousands of documents.
+    pub text: String,
 }
 
 /// One marked workload on its way to a Job.
@@ -86,6 +91,10 @@ struct Draft<'m> {
     marked: &'m Marked,
     hoisted: Hoisted,
     settings: Settings,
+    /// The workload's own edit.
+    edit: Option<WorkloadEdit>,
+    /// The workload's `metadata.labels` (the Job carries them).
+    labels: Option<Value>,
 }
 
 /// What every migration of a run looks up, gathered once.
@@ -94,37 +103,102 @@ struct Lookups<'d> {
     targets: database::Targets<'d>,
 }
 
-/// Plans the run.
+impl<'d> Lookups<'d> {
+    fn new(docs: &'d Documents<'d>) -> Lookups<'d> {
+        Lookups {
+            selectors: hygiene::Selectors::new(docs),
+            targets: database::Targets::new(docs),
+        }
+    }
+}
+
+/// The drafts of the marked workloads, in order, on two threads when there are many. Each
+/// workload is parsed for its draft and the parse dropped (with every Deployment of a large
+/// chart marked, keeping them all would take several times the chart's size in memory); the
+/// first error in stream order is returned, as a sequential loop would.
+fn make_drafts<'m>(
+    docs: &Documents,
+    marked: &'m [Marked],
+    threads: bool,
+) -> Result<Vec<Draft<'m>>> {
+    let make = |m: &'m Marked| -> Result<Draft<'m>> {
+        let doc = docs.get(m.doc);
+        let value = doc.parse()?;
+        let hoisted = hoist::hoist(&value, m.kind, &m.container, &m.spec, &doc.label())?;
+        let edit = workload_edit(doc, &value, m, &hoisted)?;
+        Ok(Draft {
+            marked: m,
+            settings: Settings::from_spec(&m.spec),
+            hoisted,
+            edit,
+            labels: value.get("metadata").and_then(|m| m.get("labels")).cloned(),
+        })
+    };
+    let run = |part: &'m [Marked]| part.iter().map(make).collect::<Result<Vec<_>>>();
+    if !threads || marked.len() < document::PARALLEL_PARSES {
+        return run(marked);
+    }
+    let (first, second) = marked.split_at(marked.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| run(second));
+        let mut drafts = run(first)?;
+        match other.join() {
+            Ok(rest) => drafts.extend(rest?),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        Ok(drafts)
+    })
+}
+
+/// Plans the run (on two threads for a large input).
 pub fn plan(docs: &Documents, options: &Options) -> Result<Plan> {
+    plan_with(docs, options, docs.input.len() >= document::PARALLEL_FROM)
+}
+
+/// [`plan`], with or without a second thread: the plan is the same either way (the tests
+/// compare them).
+pub fn plan_with(docs: &Documents, options: &Options, threads: bool) -> Result<Plan> {
+    std::thread::scope(|scope| plan_in(docs, options, threads, scope))
+}
+
+fn plan_in<'d, 's>(
+    docs: &'d Documents<'d>,
+    options: &Options,
+    threads: bool,
+    scope: &'s std::thread::Scope<'s, 'd>,
+) -> Result<Plan> {
     let mut plan = Plan {
         helm4: docs.from_helm4_postrender(),
         ..Plan::default()
     };
     let marked = select::marked_workloads(docs, options, &mut plan.diagnostics)?;
-    let mut drafts = Vec::new();
-    for m in &marked {
-        let doc = docs.get(m.doc);
-        let hoisted = hoist::hoist(doc.value()?, m.kind, &m.container, &m.spec, &doc.label())?;
-        drafts.push(Draft {
-            marked: m,
-            settings: Settings::from_spec(&m.spec),
-            hoisted,
-        });
-    }
+    // Every Service selector and Service/StatefulSet name, read while the drafts are made.
+    let pending = (threads && !marked.is_empty()).then(|| scope.spawn(|| Lookups::new(docs)));
+    let drafts = make_drafts(docs, &marked, threads)?;
     let groups = merge_identical(docs, &drafts, &mut plan.diagnostics);
+    let mut drafts = drafts;
+    // Only a group's first draft's pod template is used from here on.
+    for group in &groups {
+        for &member in &group[1..] {
+            drafts[member].hoisted.template = Value::Null;
+        }
+    }
     let names = job_names(docs, &drafts, &groups)?;
+    let lookups = match pending {
+        Some(thread) => match thread.join() {
+            Ok(lookups) => Some(lookups),
+            Err(panic) => std::panic::resume_unwind(panic),
+        },
+        None => (!groups.is_empty()).then(|| Lookups::new(docs)),
+    };
 
     let mut copies = Copies::default();
-    let lookups = (!groups.is_empty()).then(|| Lookups {
-        selectors: hygiene::Selectors::new(docs),
-        targets: database::Targets::new(docs),
-    });
     for (gi, (group, name)) in groups.iter().zip(names).enumerate() {
         let lookups = lookups.as_ref().expect("built when there are groups");
         let migration = build(
             docs,
             lookups,
-            &drafts,
+            &mut drafts,
             group,
             name,
             gi,
@@ -133,13 +207,9 @@ pub fn plan(docs: &Documents, options: &Options) -> Result<Plan> {
         )?;
         plan.migrations.push(migration);
     }
-    add_copies_in_order(docs, &mut plan, &copies)?;
+    add_copies_in_order(docs, &mut plan, &copies, threads)?;
     plan.copies = copies.list;
-    for draft in &drafts {
-        if let Some(edit) = workload_edit(docs, draft)? {
-            plan.edits.push(edit);
-        }
-    }
+    plan.edits = drafts.into_iter().filter_map(|d| d.edit).collect();
     Ok(plan)
 }
 
@@ -277,19 +347,19 @@ fn job_names(docs: &Documents, drafts: &[Draft], groups: &[Vec<usize>]) -> Resul
 fn build(
     docs: &Documents,
     lookups: &Lookups,
-    drafts: &[Draft],
+    drafts: &mut [Draft],
     group: &[usize],
     name: String,
     index: usize,
     copies: &mut Copies,
     plan: &mut Plan,
 ) -> Result<Migration> {
+    let mut template = std::mem::take(&mut drafts[group[0]].hoisted.template);
     let first = &drafts[group[0]];
     let doc = docs.get(first.marked.doc);
     let namespace = doc.head.namespace.as_deref().map(str::to_string);
     let ns = namespace.as_deref();
     let job_label = format!("the migration Job {name:?}");
-    let mut template = first.hoisted.template.clone();
 
     let container = template["spec"]["containers"][0].clone();
     let in_release = database::find(docs, &lookups.targets, &container, ns)?;
@@ -357,7 +427,7 @@ fn build(
     let value = job::document(JobParts {
         name: &name,
         namespace: ns,
-        labels: doc.value()?.get("metadata").and_then(|m| m.get("labels")),
+        labels: first.labels.as_ref(),
         events: &events,
         settings: &first.settings,
         filename: filename.as_deref(),
@@ -367,7 +437,8 @@ fn build(
         kind: "Job",
         name: name.clone(),
         source: doc.source.as_deref().map(generated_filename),
-        value,
+        filename,
+        text: compact(yaml::emit(&value)),
     });
     Ok(Migration {
         job: name,
@@ -420,25 +491,69 @@ fn choose_events(
     }
 }
 
-/// Appends the copies, each just before the first Job that uses it.
-fn add_copies_in_order(docs: &Documents, plan: &mut Plan, copies: &Copies) -> Result<()> {
+/// A generated document's text without the spare capacity emitting left (up to half of it;
+/// thousands of them are kept until the output is written).
+fn compact(mut text: String) -> String {
+    text.shrink_to_fit();
+    text
+}
+
+/// Appends the copies, each just before the first Job that uses it. Each copy's original is
+/// parsed for it and not kept (thousands of parses kept would take several times their text
+/// in memory); with `threads`, on two threads.
+fn add_copies_in_order(
+    docs: &Documents,
+    plan: &mut Plan,
+    copies: &Copies,
+    threads: bool,
+) -> Result<()> {
     let jobs = std::mem::take(&mut plan.generated);
     let mut by_user: Vec<Vec<&dependencies::Copy>> = vec![Vec::new(); jobs.len()];
     for copy in &copies.list {
         by_user[copy.first_user].push(copy);
     }
-    for (job, mut mine) in jobs.into_iter().zip(by_user) {
+    // (job, copy) in output order.
+    let mut order: Vec<(usize, &dependencies::Copy)> = Vec::new();
+    for (ji, mine) in by_user.iter_mut().enumerate() {
         mine.sort_by(|a, b| (a.weight, a.kind, &a.name).cmp(&(b.weight, b.kind, &b.name)));
-        for copy in mine {
-            let original = docs.get(copy.from).value()?;
-            let filename = job.value["metadata"]["annotations"]
-                .get(crate::keys::POSTRENDER_FILENAME)
-                .and_then(Value::as_str);
+        order.extend(mine.iter().map(|c| (ji, *c)));
+    }
+    let emit = |part: &[(usize, &dependencies::Copy)]| -> Result<Vec<String>> {
+        part.iter()
+            .map(|(ji, copy)| {
+                let original = docs.get(copy.from).parse()?;
+                let filename = jobs[*ji].filename.as_deref();
+                Ok(compact(yaml::emit(&dependencies::copy_document(
+                    &original, copy, filename,
+                ))))
+            })
+            .collect()
+    };
+    let texts = if threads && order.len() >= document::PARALLEL_PARSES {
+        let (first, second) = order.split_at(order.len() / 2);
+        std::thread::scope(|scope| -> Result<Vec<String>> {
+            let other = scope.spawn(|| emit(second));
+            let mut texts = emit(first)?;
+            match other.join() {
+                Ok(rest) => texts.extend(rest?),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+            Ok(texts)
+        })?
+    } else {
+        emit(&order)?
+    };
+    plan.generated.reserve_exact(jobs.len() + texts.len());
+    let mut texts = texts.into_iter();
+    let mut order = order.into_iter().peekable();
+    for (ji, job) in jobs.into_iter().enumerate() {
+        while let Some((_, copy)) = order.next_if(|(j, _)| *j == ji) {
             plan.generated.push(Generated {
                 kind: copy.kind.kind(),
                 name: copy.name.clone(),
                 source: job.source.clone(),
-                value: dependencies::copy_document(original, copy, filename),
+                filename: job.filename.clone(),
+                text: texts.next().expect("one text per copy"),
             });
         }
         plan.generated.push(job);
@@ -447,10 +562,13 @@ fn add_copies_in_order(docs: &Documents, plan: &mut Plan, copies: &Copies) -> Re
 }
 
 /// The marked workload minus the hoisted init container and our annotations.
-fn workload_edit(docs: &Documents, draft: &Draft) -> Result<Option<WorkloadEdit>> {
-    let doc = docs.get(draft.marked.doc);
-    let value = doc.value()?;
-    let kind: WorkloadKind = draft.marked.kind;
+fn workload_edit(
+    doc: &Document,
+    value: &Value,
+    marked: &Marked,
+    hoisted: &Hoisted,
+) -> Result<Option<WorkloadEdit>> {
+    let kind: WorkloadKind = marked.kind;
     let template_path: Vec<String> = kind.template_path().iter().map(|s| s.to_string()).collect();
     let at = |tail: &[&str]| -> Vec<String> {
         template_path
@@ -461,12 +579,12 @@ fn workload_edit(docs: &Documents, draft: &Draft) -> Result<Option<WorkloadEdit>
     };
     let mut removals = Vec::new();
     let mut removed = Vec::new();
-    if let Some(i) = draft.hoisted.init_index {
+    if let Some(i) = hoisted.init_index {
         removals.push(Removal::Item {
             path: at(&["spec", "initContainers"]),
             index: i,
         });
-        removed.push(format!("initContainers[{i}] {:?}", draft.marked.container));
+        removed.push(format!("initContainers[{i}] {:?}", marked.container));
     }
     for path in [
         vec!["metadata".to_string(), "annotations".to_string()],

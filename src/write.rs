@@ -11,7 +11,6 @@ use crate::document::Documents;
 use crate::edit::{self, Edited};
 use crate::plan::Plan;
 use crate::stream;
-use crate::yaml;
 
 /// Writes the whole output to `out`.
 pub fn write_to(docs: &Documents, plan: &Plan, out: &mut impl Write) -> io::Result<()> {
@@ -48,7 +47,7 @@ pub fn write_to(docs: &Documents, plan: &Plan, out: &mut impl Write) -> io::Resu
         {
             text.push_str(&format!("# Source: {source}\n"));
         }
-        text.push_str(&yaml::emit(&g.value));
+        text.push_str(&g.text);
         if crlf {
             text = text.replace('\n', "\r\n");
         }

@@ -60,6 +60,36 @@ fn sorted(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
     pairs
 }
 
+/// What the parser reads at `path`: the entries whose keys start with `prefix`, or `Err` when
+/// one of them is not a string (the scanner must then decline).
+fn parsed_entries(value: &Value, path: &[&str], prefix: &str) -> Result<Vec<(String, String)>, ()> {
+    let map = path
+        .iter()
+        .try_fold(value, |v, k| v.get(k))
+        .and_then(Value::as_object);
+    let mut out = Vec::new();
+    for (k, v) in map.into_iter().flatten() {
+        if k.starts_with(prefix) {
+            out.push((k.clone(), v.as_str().ok_or(())?.to_string()));
+        }
+    }
+    Ok(out)
+}
+
+/// The annotation paths select.rs reads with `map_at`.
+const ANNOTATION_PATHS: &[&[&str]] = &[
+    &["metadata", "annotations"],
+    &["spec", "template", "metadata", "annotations"],
+    &[
+        "spec",
+        "jobTemplate",
+        "spec",
+        "template",
+        "metadata",
+        "annotations",
+    ],
+];
+
 /// Checks one body; returns (head scanned, selector scanned).
 fn check(body: &str) -> (bool, bool) {
     let Ok(value) = yaml::parse(body) else {
@@ -88,6 +118,23 @@ fn check(body: &str) -> (bool, bool) {
             parsed_selector(&value).map(sorted),
             "selector of:\n{body}"
         );
+    }
+    for path in ANNOTATION_PATHS {
+        for prefix in ["migration-hook/", ""] {
+            let scanned = head::map_at(body, path, |k| k.starts_with(prefix));
+            if let Some(scanned) = scanned {
+                let scanned: Vec<(String, String)> = scanned
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+                assert_eq!(
+                    Ok(scanned),
+                    parsed_entries(&value, path, prefix),
+                    "{path:?} of:\n{body}"
+                );
+            }
+        }
     }
     (head.is_some(), selector.is_some())
 }
@@ -160,6 +207,17 @@ const TRAPS: &[&str] = &[
     "\ttrap: x",
     "  # \"comment\nkind: Trap",
     "  trap: plain \"quote\nkind: Trap",
+    "spec:\n  selector: {}",
+    "spec:\n  template:\n    metadata:\n      annotations:\n        migration-hook/container: \"open\nkind: Trap\"",
+    "spec:\n  template:\n    metadata:\n      annotations:\n        migration-hook/container: m\n        migration-hook/container: n",
+    "spec:\n  template:\n    metadata:\n      annotations:\n        migration-hook/weight: 5\n        other: |\n          x: \"y",
+    "spec:\n  template:\n    metadata:\n      annotations:\n      - x",
+    "spec:\n  template:\n    metadata:\n      annotations: {migration-hook/container: m}",
+    "spec:\n  template:\n    metadata:\n      annotations:\n    spec: {}\n  template: {}",
+    "  template:\n    metadata:\n      annotations:\n        migration-hook/container: m",
+    "    metadata:\n      annotations:\n        migration-hook/container: on",
+    "      annotations:\n        migration-hook/container: \"m\"",
+    "        migration-hook/hook: auto",
 ];
 
 #[test]
