@@ -32,6 +32,9 @@ pub struct Document<'a> {
     pub head: Head<'a>,
     /// Free of lone `\r`s, so the line scanners of [`head`] may read it.
     pub scannable: bool,
+    /// When the head scanner read the head: where its last top-level `spec:` line is, if
+    /// anywhere ([`head::Scanned::spec_line`]).
+    pub spec_line: Option<Option<usize>>,
     /// The template file this document came from, if the input says.
     pub source: Option<Cow<'a, str>>,
     /// Boxed: most documents are never parsed, and a small `Document` is fewer pages to touch.
@@ -44,14 +47,14 @@ impl<'a> Document<'a> {
         let body = &input[raw.body()];
         let parsed = OnceLock::new();
         let scannable = !(any_cr && head::has_lone_cr(body));
-        let head = match scannable.then(|| head::scan(body)).flatten() {
-            Some(head) => head,
+        let (head, spec_line) = match scannable.then(|| head::scan_head(body)).flatten() {
+            Some(scanned) => (scanned.head, Some(scanned.spec_line)),
             None => {
                 // The scanner was unsure: parse now, and keep the result for later.
                 let result = yaml::parse(body);
                 let head = result.as_ref().map(Head::from_value).unwrap_or_default();
                 let _ = parsed.set(Box::new(result));
-                head
+                (head, None)
             }
         };
         let source = head
@@ -66,6 +69,7 @@ impl<'a> Document<'a> {
             input,
             head,
             scannable,
+            spec_line,
             source,
             parsed,
         }

@@ -147,6 +147,21 @@ fn next_top_level(body: &str, start: usize) -> usize {
 /// `body` must not contain a lone `\r` (a line break to YAML, not to this scanner); the caller
 /// checks (see [`has_lone_cr`]).
 pub fn scan(body: &str) -> Option<Head<'_>> {
+    scan_head(body).map(|s| s.head)
+}
+
+/// What [`scan_head`] reads.
+#[derive(Debug)]
+pub struct Scanned<'b> {
+    pub head: Head<'b>,
+    /// Where the last top-level `spec:` key line starts (every line before it checked), or
+    /// `None` when there is none: [`map_at_from`] may start there for a path under `spec`.
+    pub spec_line: Option<usize>,
+}
+
+/// [`scan`], and where the document's `spec` is.
+pub fn scan_head(body: &str) -> Option<Scanned<'_>> {
+    let mut spec_line = None;
     let mut head = Head::default();
     let mut section = Section::Skip;
     let mut meta_indent = 0;
@@ -191,6 +206,10 @@ pub fn scan(body: &str) -> Option<Head<'_>> {
             match &*key {
                 "apiVersion" => head.api_version = read_scalar(rest, &mut value_read_at, 0)?,
                 "kind" => head.kind = read_scalar(rest, &mut value_read_at, 0)?,
+                "spec" => {
+                    spec_line = Some(start);
+                    skipped_value(rest)?;
+                }
                 "metadata" => {
                     // The last `metadata` wins, whole.
                     head = Head {
@@ -297,7 +316,7 @@ pub fn scan(body: &str) -> Option<Head<'_>> {
             }
         }
     }
-    Some(head)
+    Some(Scanned { head, spec_line })
 }
 
 /// Entries of a map read by [`map_at`]: (key, value), in the parser's order.
@@ -307,6 +326,15 @@ pub type Entries<'b> = Vec<(Cow<'b, str>, Cow<'b, str>)>;
 /// [`map_at`] with every key kept.
 pub fn service_selector(body: &str) -> Option<Option<Entries<'_>>> {
     map_at(body, &["spec", "selector"], |_| true)
+}
+
+/// [`service_selector`] of a document whose head [`scan_head`] read, from its
+/// [`Scanned::spec_line`] on (the lines before it were read for the head).
+pub fn service_selector_at(body: &str, spec_line: Option<usize>) -> Option<Option<Entries<'_>>> {
+    match spec_line {
+        Some(from) => map_at_from(body, from, &["spec", "selector"], |_| true),
+        None => Some(None),
+    }
 }
 
 /// Reads the block map at `path` (each step a key of a block map, from the top level) the way
@@ -319,6 +347,17 @@ pub fn map_at<'b>(
     path: &[&str],
     keep: impl Fn(&str) -> bool,
 ) -> Option<Option<Entries<'b>>> {
+    map_at_from(body, 0, path, keep)
+}
+
+/// [`map_at`], starting at `from`: the start of a top-level `path[0]:` key line (which
+/// overrides any before it) with every line before it checked, as [`Scanned::spec_line`].
+pub fn map_at_from<'b>(
+    body: &'b str,
+    from: usize,
+    path: &[&str],
+    keep: impl Fn(&str) -> bool,
+) -> Option<Option<Entries<'b>>> {
     // The block maps the current line may be in: the top level, then one per path key
     // entered. `indents[d]` is the indentation of the map at depth d once its first line is
     // seen (a map entered with `key:` and no line yet is `None`).
@@ -328,7 +367,8 @@ pub fn map_at<'b>(
     let mut found: Option<Entries> = None;
     let mut value_read_at: Option<usize> = None;
     let mut guard = Guard::new(body);
-    let mut pos = 0;
+    guard.checked = from;
+    let mut pos = from;
 
     while pos < body.len() {
         let start = pos;

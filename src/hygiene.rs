@@ -64,11 +64,14 @@ impl<'d> Selectors<'d> {
         let mut policies = Vec::new();
         for doc in docs.iter() {
             match doc.kind() {
-                Some("Service") => match doc
-                    .scannable
-                    .then(|| head::service_selector(doc.body))
-                    .flatten()
-                {
+                Some("Service") => match match doc.spec_line {
+                    // The head scanner read the lines up to `spec`: read on from there.
+                    Some(spec_line) => head::service_selector_at(doc.body, spec_line),
+                    None => doc
+                        .scannable
+                        .then(|| head::service_selector(doc.body))
+                        .flatten(),
+                } {
                     // An absent or empty selector selects no pods.
                     Some(None) => {}
                     Some(Some(pairs)) if pairs.is_empty() => {}

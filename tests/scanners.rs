@@ -112,6 +112,21 @@ fn check(body: &str) -> (bool, bool) {
                 .collect::<Vec<_>>()
         })
     });
+    if let Some(scanned) = head::scan_head(body)
+        && let Some(from_spec) = head::service_selector_at(body, scanned.spec_line)
+    {
+        let from_spec = from_spec.map(|pairs| {
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect::<Vec<_>>()
+        });
+        assert_eq!(
+            from_spec.map(sorted),
+            parsed_selector(&value).map(sorted),
+            "selector from spec_line of:\n{body}"
+        );
+    }
     if let Some(selector) = &selector {
         assert_eq!(
             selector.clone().map(sorted),
