@@ -177,10 +177,11 @@ fn plan_in<'d, 's>(
     let drafts = make_drafts(docs, &marked, threads)?;
     let groups = merge_identical(docs, &drafts, &mut plan.diagnostics);
     let mut drafts = drafts;
-    // Only a group's first draft's pod template is used from here on.
+    // Only a group's first draft's pod template and labels are used from here on.
     for group in &groups {
         for &member in &group[1..] {
             drafts[member].hoisted.template = Value::Null;
+            drafts[member].labels = None;
         }
     }
     let names = job_names(docs, &drafts, &groups)?;
@@ -207,6 +208,7 @@ fn plan_in<'d, 's>(
         )?;
         plan.migrations.push(migration);
     }
+    drop(lookups);
     add_copies_in_order(docs, &mut plan, &copies, threads)?;
     plan.copies = copies.list;
     plan.edits = drafts.into_iter().filter_map(|d| d.edit).collect();
@@ -355,6 +357,7 @@ fn build(
     plan: &mut Plan,
 ) -> Result<Migration> {
     let mut template = std::mem::take(&mut drafts[group[0]].hoisted.template);
+    let workload_labels = drafts[group[0]].labels.take();
     let first = &drafts[group[0]];
     let doc = docs.get(first.marked.doc);
     let namespace = doc.head.namespace.as_deref().map(str::to_string);
@@ -427,7 +430,7 @@ fn build(
     let value = job::document(JobParts {
         name: &name,
         namespace: ns,
-        labels: first.labels.as_ref(),
+        labels: workload_labels.as_ref(),
         events: &events,
         settings: &first.settings,
         filename: filename.as_deref(),
