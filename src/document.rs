@@ -219,8 +219,22 @@ impl<'a> Documents<'a> {
 
     /// [`Documents::read`], with or without a second thread (the result is the same).
     pub fn read_with(input: &'a [u8], threads: bool) -> Result<Self> {
-        let raws = stream::split(input);
-        let input = std::str::from_utf8(input).map_err(|e| {
+        // Three passes over the whole input: the split, the UTF-8 check and the search for a
+        // `\r`; the last two run beside the first on a large input.
+        let check = || (std::str::from_utf8(input), lines::contains(input, b'\r'));
+        let (raws, (utf8, any_cr)) = if threads {
+            std::thread::scope(|scope| {
+                let other = scope.spawn(check);
+                let raws = stream::split(input);
+                match other.join() {
+                    Ok(checked) => (raws, checked),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            })
+        } else {
+            (stream::split(input), check())
+        };
+        let input = utf8.map_err(|e| {
             let at = e.valid_up_to();
             let index = raws.iter().position(|d| d.end > at).unwrap_or(0);
             Error::new(format!(
@@ -234,7 +248,6 @@ impl<'a> Documents<'a> {
                 source: None,
             })
         })?;
-        let any_cr = lines::contains(input.as_bytes(), b'\r');
         let read = |first: usize, raws: &[RawDoc], capacity: usize| -> Vec<Document<'a>> {
             let mut docs = Vec::with_capacity(capacity);
             docs.extend(
@@ -281,14 +294,13 @@ impl<'a> Documents<'a> {
         &self.docs[index]
     }
 
-    /// Documents that are `kind`/`name` in `namespace`, hooks included, in stream order.
-    pub fn find<'s>(
-        &'s self,
-        kind: &'s str,
-        namespace: Option<&'s str>,
-        name: &'s str,
-    ) -> impl Iterator<Item = &'s Document<'a>> + 's {
-        let index = self.by_name.get_or_init(|| {
+    /// Builds the index [`Documents::find`] uses (it is built on first use otherwise).
+    pub fn index_names(&self) {
+        self.names_index();
+    }
+
+    fn names_index(&self) -> &[(u64, usize)] {
+        self.by_name.get_or_init(|| {
             let mut index: Vec<(u64, usize)> = self
                 .docs
                 .iter()
@@ -296,7 +308,17 @@ impl<'a> Documents<'a> {
                 .collect();
             index.sort_unstable();
             index
-        });
+        })
+    }
+
+    /// Documents that are `kind`/`name` in `namespace`, hooks included, in stream order.
+    pub fn find<'s>(
+        &'s self,
+        kind: &'s str,
+        namespace: Option<&'s str>,
+        name: &'s str,
+    ) -> impl Iterator<Item = &'s Document<'a>> + 's {
+        let index = self.names_index();
         let hash = hash::pair(kind, name);
         let first = index.partition_point(|(h, _)| *h < hash);
         index[first..]

@@ -172,8 +172,14 @@ fn plan_in<'d, 's>(
         ..Plan::default()
     };
     let marked = select::marked_workloads(docs, options, &mut plan.diagnostics)?;
-    // Every Service selector and Service/StatefulSet name, read while the drafts are made.
-    let pending = (threads && !marked.is_empty()).then(|| scope.spawn(|| Lookups::new(docs)));
+    // The index of documents by name, every Service selector and Service/StatefulSet name,
+    // built while the drafts are made.
+    let pending = (threads && !marked.is_empty()).then(|| {
+        scope.spawn(|| {
+            docs.index_names();
+            Lookups::new(docs)
+        })
+    });
     let drafts = make_drafts(docs, &marked, threads)?;
     let groups = merge_identical(docs, &drafts, &mut plan.diagnostics);
     let mut drafts = drafts;

@@ -94,3 +94,14 @@ fn two_threads_report_the_first_error_in_stream_order() {
     assert!(one.contains("app-30"), "{one}");
     assert_eq!(one, two);
 }
+
+#[test]
+fn two_threads_reject_bad_utf8_as_one_does() {
+    let mut input = chart(40, &[]).into_bytes();
+    let at = input.len() / 2;
+    input[at] = 0xff;
+    let one = Documents::read_with(&input, false).unwrap_err().to_string();
+    let two = Documents::read_with(&input, true).unwrap_err().to_string();
+    assert!(one.contains("not UTF-8"), "{one}");
+    assert_eq!(one, two);
+}
