@@ -16,6 +16,14 @@ Layout:
       Service app-i, Deployment app-i, and for every 50th unit
       (i % 50 == 0) a PodDisruptionBudget app-i.
 
+With --shape lean a unit is only ConfigMap app-i-config and Deployment app-i
+(no Secret, ServiceAccount, Service or PDB; the migrate container reads only
+the ConfigMap), and the ConfigMap's JSON value is larger by default: ~2,000
+units, 4,000 documents in 10 MiB, the shape of the stream behind the
+kustomize figure in the performance issue (kustomize's time grows with the
+square of the number of resources, so the default shape's ~10,000 documents
+take it minutes).
+
 Units are emitted until the output reaches --target-mb MiB
 (1 MiB = 1,048,576 bytes; the annotation lines added by --mark are not
 counted, so all three --mark modes give the same units); the defaults give
@@ -23,8 +31,8 @@ counted, so all three --mark modes give the same units); the defaults give
 The unit count and byte size are printed to stderr.
 
 Usage:
-  gen_stream.py [--target-mb N] [--mark none|one|all] [--chart NAME]
-                [--json-bytes N] > stream.yaml
+  gen_stream.py [--target-mb N] [--mark none|one|all] [--shape full|lean]
+                [--chart NAME] [--json-bytes N] > stream.yaml
 """
 
 import argparse
@@ -286,7 +294,7 @@ def b64(s):
     return base64.b64encode(s.encode()).decode()
 
 
-def unit(i, chart, release, mark, json_bytes):
+def unit(i, chart, release, mark, json_bytes, lean=False):
     name = f"app-{i}"
     std_labels = (
         f"    helm.sh/chart: {chart}-{CHART_VERSION}\n"
@@ -362,21 +370,22 @@ def unit(i, chart, release, mark, json_bytes):
         f"        app.kubernetes.io/instance: {release}\n"
         f'        app.kubernetes.io/version: "{APP_VERSION}"\n'
         "    spec:\n"
-        f"      serviceAccountName: {name}\n"
-        "      initContainers:\n"
+        + ("" if lean else f"      serviceAccountName: {name}\n")
+        + "      initContainers:\n"
         "        - name: wait-for-db\n"
         '          image: "busybox:1.36"\n'
         "          command: ['sh', '-c', 'until nc -z db 5432; do sleep 1; done']\n"
         f"        - name: {MARK_CONTAINER}\n"
         f'          image: "{image}"\n'
         '          command: ["/app/bin/migrate","up"]\n'
-        "          env:\n"
-        "            - name: DB_PASSWORD\n"
-        "              valueFrom:\n"
-        "                secretKeyRef:\n"
-        f"                  name: {name}-secret\n"
-        "                  key: db-password\n"
-        "          envFrom:\n"
+        + ("" if lean else
+           "          env:\n"
+           "            - name: DB_PASSWORD\n"
+           "              valueFrom:\n"
+           "                secretKeyRef:\n"
+           f"                  name: {name}-secret\n"
+           "                  key: db-password\n")
+        + "          envFrom:\n"
         "            - configMapRef:\n"
         f"                name: {name}-config\n"
         "          volumeMounts:\n"
@@ -420,6 +429,8 @@ def unit(i, chart, release, mark, json_bytes):
         "        - name: tmp\n"
         "          emptyDir: {}\n"
     )
+    if lean:
+        return cm + dep
     out = cm + sec + sa + svc + dep
     if i % 50 == 0:
         out += header(chart, "pdb.yaml") + (
@@ -447,9 +458,17 @@ def main(argv=None):
     ap.add_argument("--chart", default="synth", help="chart name (default synth)")
     ap.add_argument("--release", default="synth",
                     help="release / app.kubernetes.io/instance (default synth)")
-    ap.add_argument("--json-bytes", type=int, default=660,
-                    help="approximate length of the config.json value (default 660; 2000 gives ~1,540 units per 10 MiB)")
+    ap.add_argument("--shape", choices=["full", "lean"], default="full",
+                    help="full: ConfigMap, Secret, ServiceAccount, Service, "
+                         "Deployment (+ PDB) per unit; lean: ConfigMap and "
+                         "Deployment (default full)")
+    ap.add_argument("--json-bytes", type=int, default=None,
+                    help="approximate length of the config.json value (default 660, "
+                         "lean 1900; 2000 gives ~1,540 full units per 10 MiB)")
     args = ap.parse_args(argv)
+    lean = args.shape == "lean"
+    if args.json_bytes is None:
+        args.json_bytes = 1900 if lean else 660
 
     target = int(args.target_mb * MIB)
     out = sys.stdout.buffer
@@ -470,7 +489,8 @@ def main(argv=None):
     marked_bytes = 0
     # Always at least one unit (so --mark one has something to mark).
     while units == 0 or total - marked_bytes < target:
-        b = unit(units, args.chart, args.release, args.mark, args.json_bytes).encode()
+        b = unit(units, args.chart, args.release, args.mark, args.json_bytes,
+                 lean).encode()
         chunks.append(b)
         total += len(b)
         if args.mark == "all" or (args.mark == "one" and units == 0):
@@ -482,9 +502,11 @@ def main(argv=None):
     out.write(b"".join(chunks))
     out.flush()
 
-    pdbs = (units + 49) // 50
-    print(f"gen_stream: units={units} deployments={units} pdbs={pdbs} "
-          f"bytes={total} ({total / MIB:.2f} MiB) mark={args.mark}",
+    pdbs = 0 if lean else (units + 49) // 50
+    docs = 3 + units * (2 if lean else 5) + pdbs
+    print(f"gen_stream: shape={args.shape} units={units} deployments={units} "
+          f"pdbs={pdbs} documents={docs} bytes={total} ({total / MIB:.2f} MiB) "
+          f"mark={args.mark}",
           file=sys.stderr)
 
 

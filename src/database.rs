@@ -6,10 +6,12 @@
 //! migration container's command, args, env values, or the data of the ConfigMaps and Secrets
 //! it reads its environment from. Secret data is decoded to look, never printed.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use crate::diagnostic::Result;
-use crate::document::{Documents, same_namespace};
+use crate::document::{Document, Documents, same_namespace};
 use crate::refs::RefKind;
 
 /// A database of the release the migration talks to.
@@ -21,29 +23,88 @@ pub struct InRelease {
     pub via: String,
 }
 
+/// The Services and StatefulSets of the stream (not hooks), gathered once per run and indexed
+/// by name, so that each migration looks up the words of its settings instead of searching
+/// every setting for every name.
+pub struct Targets<'d> {
+    /// The documents, in stream order.
+    list: Vec<&'d Document<'d>>,
+    /// Name → positions in `list`, for names made of word characters only.
+    by_name: HashMap<&'d str, Vec<usize>>,
+    /// Positions in `list` of the other names (a StatefulSet may be called `db.main`).
+    irregular: Vec<usize>,
+}
+
+impl<'d> Targets<'d> {
+    pub fn new(docs: &'d Documents<'d>) -> Targets<'d> {
+        let list: Vec<&Document> = docs
+            .iter()
+            .filter(|d| !d.is_hook() && d.name().is_some())
+            .filter(|d| matches!(d.kind(), Some("Service" | "StatefulSet")))
+            .collect();
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut irregular = Vec::new();
+        for (i, doc) in list.iter().enumerate() {
+            let name = doc.name().expect("filtered");
+            if name.is_empty() {
+                // Names nothing (see `names_host`).
+            } else if name.chars().all(is_word) {
+                by_name.entry(name).or_default().push(i);
+            } else {
+                irregular.push(i);
+            }
+        }
+        Targets {
+            list,
+            by_name,
+            irregular,
+        }
+    }
+
+    /// The first target in `namespace` (in stream order) that `text` names as a host.
+    fn first_named(&self, text: &str, hostish: bool, namespace: Option<&str>) -> Option<usize> {
+        // A regular name can only be named as a whole run of word characters.
+        let words = text
+            .split(|c: char| !is_word(c))
+            .filter_map(|w| self.by_name.get(w))
+            .flatten();
+        words
+            .chain(&self.irregular)
+            .copied()
+            .filter(|&i| {
+                let doc = self.list[i];
+                same_namespace(doc.head.namespace.as_deref(), namespace)
+                    && names_host(text, doc.name().unwrap_or_default(), hostish)
+            })
+            .min()
+    }
+}
+
 /// Looks for a Service or StatefulSet of the stream named in the migration's settings.
 pub fn find(
     docs: &Documents,
+    targets: &Targets,
     container: &Value,
     namespace: Option<&str>,
 ) -> Result<Option<InRelease>> {
-    let targets: Vec<(String, String)> = docs
+    if !targets
+        .list
         .iter()
-        .filter(|d| !d.is_hook() && same_namespace(d.head.namespace.as_deref(), namespace))
-        .filter(|d| matches!(d.kind(), Some("Service" | "StatefulSet")))
-        .filter_map(|d| Some((d.kind()?.to_string(), d.name()?.to_string())))
-        .collect();
-    if targets.is_empty() {
+        .any(|d| same_namespace(d.head.namespace.as_deref(), namespace))
+    {
         return Ok(None);
     }
     for (via, setting, text) in texts(docs, container, namespace)? {
-        for (kind, name) in &targets {
-            if names_host(&text, name, is_hostish(&setting)) {
-                return Ok(Some(InRelease {
-                    target: format!("{kind}/{name}"),
-                    via,
-                }));
-            }
+        if let Some(i) = targets.first_named(&text, is_hostish(&setting), namespace) {
+            let doc = targets.list[i];
+            return Ok(Some(InRelease {
+                target: format!(
+                    "{}/{}",
+                    doc.kind().unwrap_or_default(),
+                    doc.name().unwrap_or_default()
+                ),
+                via,
+            }));
         }
     }
     Ok(None)
@@ -133,7 +194,8 @@ fn data(
 ) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for doc in docs.find(kind.kind(), namespace, name) {
-        let value = doc.value()?;
+        // Parsed for this and not kept (see `Document::parse`).
+        let value = doc.parse()?;
         for field in ["data", "stringData"] {
             for (k, v) in value
                 .get(field)
@@ -168,7 +230,6 @@ fn names_host(text: &str, name: &str, hostish_setting: bool) -> bool {
     if name.is_empty() {
         return false;
     }
-    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
     text.match_indices(name).any(|(i, _)| {
         let before = &text[..i];
         let after = &text[i + name.len()..];
@@ -207,6 +268,11 @@ fn names_host(text: &str, name: &str, hostish_setting: bool) -> bool {
         let whole = before.is_empty() && after.is_empty() && hostish_setting;
         introduced || port || whole
     })
+}
+
+/// Characters of a host-name word.
+fn is_word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }
 
 /// Setting names that hold a host (`DATABASE_HOST`, `PGHOST`, `DB_URL`, `DSN`, …).

@@ -14,6 +14,8 @@
 //! - An object already emitted as a hook with the Job's events and a lower weight is reused.
 //! - An object not in the stream keeps its reference, with a warning; so does a release PVC.
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::{Map, Value};
 
 use crate::diagnostic::{Diagnostic, Result};
@@ -70,6 +72,10 @@ pub struct Dependency {
 #[derive(Debug, Default)]
 pub struct Copies {
     pub list: Vec<Copy>,
+    /// (copied document, events) → position in `list`.
+    by_source: HashMap<(usize, Vec<String>), usize>,
+    /// The (kind, name) of every copy.
+    names: HashSet<(RefKind, String)>,
 }
 
 /// The suffix of a renamed copy: `app-config` → `app-config-migration-hook`.
@@ -191,7 +197,7 @@ fn adopt_service_account_pull_secrets(
         return Ok(());
     };
     let secrets = doc
-        .value()?
+        .parse()?
         .get("imagePullSecrets")
         .and_then(Value::as_array)
         .filter(|a| !a.is_empty())
@@ -274,11 +280,7 @@ fn register(
     cx: &Context,
 ) -> usize {
     let (job_weight, migration) = (cx.job_weight, cx.migration);
-    if let Some(i) = copies
-        .list
-        .iter()
-        .position(|c| c.from == doc.index && c.events == events)
-    {
+    if let Some(&i) = copies.by_source.get(&(doc.index, events.to_vec())) {
         copies.list[i].weight = copies.list[i].weight.min(job_weight - 1);
         return i;
     }
@@ -287,6 +289,10 @@ fn register(
     } else {
         copy_name(docs, copies, doc, dep, events)
     };
+    copies
+        .by_source
+        .insert((doc.index, events.to_vec()), copies.list.len());
+    copies.names.insert((dep.kind, name.clone()));
     copies.list.push(Copy {
         from: doc.index,
         kind: dep.kind,
@@ -317,10 +323,7 @@ fn copy_name(
     let namespace = doc.head.namespace.as_deref();
     let taken = |name: &str| {
         docs.name_taken(kind, namespace, name)
-            || copies
-                .list
-                .iter()
-                .any(|c| c.kind == dep.kind && c.name == name)
+            || copies.names.contains(&(dep.kind, name.to_string()))
     };
     if !taken(&base) {
         return base;

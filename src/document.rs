@@ -4,13 +4,16 @@
 //! post-renderer the same object twice, once as a hook and once as a template
 //! (`reference/helm-facts.md` §0.6).
 
-use std::cell::OnceCell;
+use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
 use crate::diagnostic::{DocLabel, Error, Result};
+use crate::hash;
 use crate::head::{self, Head};
 use crate::keys;
+use crate::lines;
 use crate::stream::{self, RawDoc};
 use crate::yaml::{self, YamlError};
 
@@ -26,31 +29,38 @@ pub struct Document<'a> {
     pub body: &'a str,
     /// The whole input, to turn positions into stream-wide line numbers in messages.
     input: &'a str,
-    pub head: Head,
+    pub head: Head<'a>,
+    /// Free of lone `\r`s, so the line scanners of [`head`] may read it.
+    pub scannable: bool,
+    /// When the head scanner read the head: where its last top-level `spec:` line is, if
+    /// anywhere ([`head::Scanned::spec_line`]).
+    pub spec_line: Option<Option<usize>>,
     /// The template file this document came from, if the input says.
-    pub source: Option<String>,
-    parsed: OnceCell<std::result::Result<Value, YamlError>>,
+    pub source: Option<Cow<'a, str>>,
+    /// Boxed: most documents are never parsed, and a small `Document` is fewer pages to touch.
+    parsed: OnceLock<Box<std::result::Result<Value, YamlError>>>,
 }
 
 impl<'a> Document<'a> {
-    fn read(index: usize, input: &'a str, raw: RawDoc) -> Self {
+    fn read(index: usize, input: &'a str, raw: RawDoc, any_cr: bool) -> Self {
         let text = &input[raw.range()];
         let body = &input[raw.body()];
-        let parsed = OnceCell::new();
-        let head = match head::scan(body) {
-            Some(head) => head,
+        let parsed = OnceLock::new();
+        let scannable = !(any_cr && head::has_lone_cr(body));
+        let (head, spec_line) = match scannable.then(|| head::scan_head(body)).flatten() {
+            Some(scanned) => (scanned.head, Some(scanned.spec_line)),
             None => {
                 // The scanner was unsure: parse now, and keep the result for later.
                 let result = yaml::parse(body);
                 let head = result.as_ref().map(Head::from_value).unwrap_or_default();
-                let _ = parsed.set(result);
-                head
+                let _ = parsed.set(Box::new(result));
+                (head, None)
             }
         };
         let source = head
             .filename
             .clone()
-            .or_else(|| head::source_comment(text).map(str::to_string));
+            .or_else(|| head::source_comment(text).map(Cow::Borrowed));
         Document {
             index,
             raw,
@@ -58,6 +68,8 @@ impl<'a> Document<'a> {
             body,
             input,
             head,
+            scannable,
+            spec_line,
             source,
             parsed,
         }
@@ -67,19 +79,35 @@ impl<'a> Document<'a> {
     pub fn label(&self) -> DocLabel {
         DocLabel {
             index: self.index,
-            kind: self.head.kind.clone(),
-            namespace: self.head.namespace.clone(),
-            name: self.head.name.clone(),
-            source: self.source.clone(),
+            kind: self.head.kind.as_deref().map(str::to_string),
+            namespace: self.head.namespace.as_deref().map(str::to_string),
+            name: self.head.name.as_deref().map(str::to_string),
+            source: self.source.as_deref().map(str::to_string),
         }
     }
 
     /// The parsed document. Parsed once, on first use.
     pub fn value(&self) -> Result<&Value> {
         self.parsed
-            .get_or_init(|| yaml::parse(self.body))
+            .get_or_init(|| Box::new(yaml::parse(self.body)))
+            .as_ref()
             .as_ref()
             .map_err(|e| self.yaml_error(e))
+    }
+
+    /// The parsed document, parsed now if it has not been, and not kept: for a document
+    /// that is read once (a marked workload), so that its parse can be dropped after use.
+    pub fn parse(&self) -> Result<Cow<'_, Value>> {
+        match self.parsed.get() {
+            Some(parsed) => parsed
+                .as_ref()
+                .as_ref()
+                .map(Cow::Borrowed)
+                .map_err(|e| self.yaml_error(e)),
+            None => yaml::parse(self.body)
+                .map(Cow::Owned)
+                .map_err(|e| self.yaml_error(&e)),
+        }
     }
 
     /// Whether the document could be parsed (parses it if that has not happened yet).
@@ -167,18 +195,46 @@ pub fn parse_list(value: &str) -> Vec<String> {
         .collect()
 }
 
+/// Inputs from this size on are read by two threads.
+pub const PARALLEL_FROM: usize = 1 << 20;
+
+/// Work split over two threads (drafts, copies) is split from this many items on.
+pub const PARALLEL_PARSES: usize = 16;
+
 /// The whole input.
 #[derive(Debug)]
 pub struct Documents<'a> {
     pub input: &'a str,
     pub docs: Vec<Document<'a>>,
+    /// `(hash of kind and name, index)` of every document with both, sorted: what
+    /// [`Documents::find`] looks up instead of visiting every document. Built on first use.
+    by_name: OnceLock<Vec<(u64, usize)>>,
 }
 
 impl<'a> Documents<'a> {
-    /// Splits the input and reads every document's head.
+    /// Splits the input and reads every document's head (on two threads for a large input).
     pub fn read(input: &'a [u8]) -> Result<Self> {
-        let raws = stream::split(input);
-        let input = std::str::from_utf8(input).map_err(|e| {
+        Self::read_with(input, input.len() >= PARALLEL_FROM)
+    }
+
+    /// [`Documents::read`], with or without a second thread (the result is the same).
+    pub fn read_with(input: &'a [u8], threads: bool) -> Result<Self> {
+        // Three passes over the whole input: the split, the UTF-8 check and the search for a
+        // `\r`; the last two run beside the first on a large input.
+        let check = || (std::str::from_utf8(input), lines::contains(input, b'\r'));
+        let (raws, (utf8, any_cr)) = if threads {
+            std::thread::scope(|scope| {
+                let other = scope.spawn(check);
+                let raws = stream::split(input);
+                match other.join() {
+                    Ok(checked) => (raws, checked),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            })
+        } else {
+            (stream::split(input), check())
+        };
+        let input = utf8.map_err(|e| {
             let at = e.valid_up_to();
             let index = raws.iter().position(|d| d.end > at).unwrap_or(0);
             Error::new(format!(
@@ -192,12 +248,36 @@ impl<'a> Documents<'a> {
                 source: None,
             })
         })?;
-        let docs = raws
-            .into_iter()
-            .enumerate()
-            .map(|(i, raw)| Document::read(i, input, raw))
-            .collect();
-        Ok(Documents { input, docs })
+        let read = |first: usize, raws: &[RawDoc], capacity: usize| -> Vec<Document<'a>> {
+            let mut docs = Vec::with_capacity(capacity);
+            docs.extend(
+                raws.iter()
+                    .enumerate()
+                    .map(|(i, raw)| Document::read(first + i, input, *raw, any_cr)),
+            );
+            docs
+        };
+        // Heads are independent: a large input is read by two threads, half the documents each
+        // (a post-renderer runs while Helm waits for it, so the second core is free).
+        let docs = if threads && raws.len() >= 2 {
+            let (first, second) = raws.split_at(raws.len() / 2);
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| read(first.len(), second, second.len()));
+                let mut docs = read(0, first, raws.len());
+                match other.join() {
+                    Ok(rest) => docs.extend(rest),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+                docs
+            })
+        } else {
+            read(0, &raws, raws.len())
+        };
+        Ok(Documents {
+            input,
+            docs,
+            by_name: OnceLock::new(),
+        })
     }
 
     /// Whether the input came from Helm 4's post-renderer pipeline (every document carries the
@@ -214,6 +294,23 @@ impl<'a> Documents<'a> {
         &self.docs[index]
     }
 
+    /// Builds the index [`Documents::find`] uses (it is built on first use otherwise).
+    pub fn index_names(&self) {
+        self.names_index();
+    }
+
+    fn names_index(&self) -> &[(u64, usize)] {
+        self.by_name.get_or_init(|| {
+            let mut index: Vec<(u64, usize)> = self
+                .docs
+                .iter()
+                .filter_map(|d| Some((hash::pair(d.kind()?, d.name()?), d.index)))
+                .collect();
+            index.sort_unstable();
+            index
+        })
+    }
+
     /// Documents that are `kind`/`name` in `namespace`, hooks included, in stream order.
     pub fn find<'s>(
         &'s self,
@@ -221,8 +318,13 @@ impl<'a> Documents<'a> {
         namespace: Option<&'s str>,
         name: &'s str,
     ) -> impl Iterator<Item = &'s Document<'a>> + 's {
-        self.docs
+        let index = self.names_index();
+        let hash = hash::pair(kind, name);
+        let first = index.partition_point(|(h, _)| *h < hash);
+        index[first..]
             .iter()
+            .take_while(move |(h, _)| *h == hash)
+            .map(|(_, i)| &self.docs[*i])
             .filter(move |d| d.is(kind, namespace, name))
     }
 

@@ -7,30 +7,34 @@
 //! tabs, directives) it gives up, and the caller parses the document properly instead. So a
 //! head from the scanner is either exactly what a YAML parser would read, or absent.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::keys;
+use crate::lines;
 
-/// Identity and hook-ness of a document.
+/// Identity and hook-ness of a document. The scanner's values borrow from the input (no
+/// allocation per document); decoded and parsed ones are owned.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Head {
-    pub api_version: Option<String>,
-    pub kind: Option<String>,
-    pub name: Option<String>,
-    pub namespace: Option<String>,
+pub struct Head<'a> {
+    pub api_version: Option<Cow<'a, str>>,
+    pub kind: Option<Cow<'a, str>>,
+    pub name: Option<Cow<'a, str>>,
+    pub namespace: Option<Cow<'a, str>>,
     /// `helm.sh/hook`, as written.
-    pub hook: Option<String>,
+    pub hook: Option<Cow<'a, str>>,
     /// `helm.sh/hook-weight`, as written.
-    pub hook_weight: Option<String>,
+    pub hook_weight: Option<Cow<'a, str>>,
     /// Helm 4's `postrenderer.helm.sh/postrender-filename`.
-    pub filename: Option<String>,
+    pub filename: Option<Cow<'a, str>>,
     /// `metadata.annotations` holds a `migration-hook/…` key.
     pub marked: bool,
 }
 
-impl Head {
+impl Head<'_> {
     /// Reads the head from a parsed document (the slow path, and the reference for the scanner).
-    pub fn from_value(value: &Value) -> Head {
+    pub fn from_value(value: &Value) -> Head<'static> {
         let meta = value.get("metadata");
         let text = |v: Option<&Value>| v.and_then(scalar_text);
         let annotations = meta.and_then(|m| m.get("annotations"));
@@ -51,11 +55,11 @@ impl Head {
 }
 
 /// A scalar as the text Kubernetes would compare: strings as-is, numbers and booleans spelled out.
-fn scalar_text(value: &Value) -> Option<String> {
+fn scalar_text(value: &Value) -> Option<Cow<'static, str>> {
     match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Value::String(s) => Some(Cow::Owned(s.clone())),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(Cow::Owned(b.to_string())),
         _ => None,
     }
 }
@@ -90,20 +94,93 @@ enum Section {
     AnnotationSkip,
 }
 
+/// One line of a body: where it ends, and its content after the indentation.
+struct Line<'b> {
+    /// One past its line break.
+    end: usize,
+    indent: usize,
+    /// Without the indentation and the line break.
+    content: &'b str,
+}
+
+impl<'b> Line<'b> {
+    fn at(body: &'b str, start: usize) -> Line<'b> {
+        let bytes = body.as_bytes();
+        let end = lines::line_end(bytes, start);
+        let mut stop = end;
+        if stop > start && bytes[stop - 1] == b'\n' {
+            stop -= 1;
+        }
+        if stop > start && bytes[stop - 1] == b'\r' {
+            stop -= 1;
+        }
+        let indent = bytes[start..stop]
+            .iter()
+            .position(|&b| b != b' ')
+            .unwrap_or(stop - start);
+        Line {
+            end,
+            indent,
+            // Cut at ASCII bytes, so at character boundaries.
+            content: body.get(start + indent..stop).unwrap_or_default(),
+        }
+    }
+
+    /// Blank or a comment: means nothing to the structure.
+    fn is_blank(&self) -> bool {
+        self.content.is_empty() || self.content.starts_with('#')
+    }
+
+    fn is_compact_item(&self) -> bool {
+        self.content.starts_with("- ") || self.content == "-"
+    }
+}
+
+/// The next line to look at after `line` (which starts at `start`) when its content does not
+/// matter: the next line that starts at column 0, skipping indented lines in one search.
+fn next_top_level(body: &str, start: usize) -> usize {
+    lines::next_line_start(body.as_bytes(), start, |b| b != b' ').unwrap_or(body.len())
+}
+
 /// The line scanner. `None` means "not sure": parse the document instead.
-pub fn scan(body: &str) -> Option<Head> {
+///
+/// `body` must not contain a lone `\r` (a line break to YAML, not to this scanner); the caller
+/// checks (see [`has_lone_cr`]).
+pub fn scan(body: &str) -> Option<Head<'_>> {
+    scan_head(body).map(|s| s.head)
+}
+
+/// What [`scan_head`] reads.
+#[derive(Debug)]
+pub struct Scanned<'b> {
+    pub head: Head<'b>,
+    /// Where the last top-level `spec:` key line starts (every line before it checked), or
+    /// `None` when there is none: [`map_at_from`] may start there for a path under `spec`.
+    pub spec_line: Option<usize>,
+}
+
+/// [`scan`], and where the document's `spec` is.
+pub fn scan_head(body: &str) -> Option<Scanned<'_>> {
+    let mut spec_line = None;
     let mut head = Head::default();
     let mut section = Section::Skip;
     let mut meta_indent = 0;
     let mut annotation_indent = 0;
     // A value we read must not continue on the next line (a multi-line plain scalar).
     let mut value_read_at: Option<usize> = None;
+    let mut guard = Guard::new(body);
+    let mut pos = 0;
 
-    for raw_line in body.split('\n') {
-        let line = raw_line.strip_suffix('\r').unwrap_or(raw_line);
-        let content = line.trim_start_matches(' ');
-        let indent = line.len() - content.len();
-        if content.is_empty() || content.starts_with('#') {
+    while pos < body.len() {
+        let start = pos;
+        let line = Line::at(body, start);
+        pos = line.end;
+        // The indented lines of a key we do not read are jumped over, unchecked.
+        if !(section == Section::Skip && line.indent > 0) {
+            guard.visit(start, &line)?;
+        }
+        let (content, indent) = (line.content, line.indent);
+        if line.is_blank() {
             continue;
         }
         if content.starts_with('\t') {
@@ -115,19 +192,31 @@ pub fn scan(body: &str) -> Option<Head> {
             return None;
         }
         if indent == 0 {
-            if content.starts_with("- ") || content == "-" {
+            if line.is_compact_item() {
                 // A compact sequence under the previous top-level key (`rules:\n- …`).
                 if section == Section::Skip {
+                    pos = next_top_level(body, start);
                     continue;
                 }
                 return None;
             }
+            guard.check_through(line.end)?;
             let (key, rest) = split_key(content)?;
             section = Section::Skip;
-            match key.as_str() {
+            match &*key {
                 "apiVersion" => head.api_version = read_scalar(rest, &mut value_read_at, 0)?,
                 "kind" => head.kind = read_scalar(rest, &mut value_read_at, 0)?,
+                "spec" => {
+                    spec_line = Some(start);
+                    skipped_value(rest)?;
+                }
                 "metadata" => {
+                    // The last `metadata` wins, whole.
+                    head = Head {
+                        api_version: head.api_version.take(),
+                        kind: head.kind.take(),
+                        ..Head::default()
+                    };
                     if !is_empty_value(rest) {
                         if strip_comment(rest).trim() == "{}" {
                             continue;
@@ -143,7 +232,7 @@ pub fn scan(body: &str) -> Option<Head> {
             continue;
         }
         match section {
-            Section::Skip => {}
+            Section::Skip => pos = next_top_level(body, start),
             Section::Metadata
             | Section::MetadataSkip
             | Section::Annotations
@@ -155,21 +244,27 @@ pub fn scan(body: &str) -> Option<Head> {
                     return None;
                 }
                 if indent == meta_indent {
-                    if content.starts_with("- ") || content == "-" {
+                    if line.is_compact_item() {
                         // A compact sequence under a metadata key (`finalizers:\n- …`).
                         if section == Section::MetadataSkip {
                             continue;
                         }
                         return None;
                     }
+                    guard.check_through(line.end)?;
                     let (key, rest) = split_key(content)?;
                     section = Section::MetadataSkip;
-                    match key.as_str() {
+                    match &*key {
                         "name" => head.name = read_scalar(rest, &mut value_read_at, indent)?,
                         "namespace" => {
                             head.namespace = read_scalar(rest, &mut value_read_at, indent)?
                         }
                         "annotations" => {
+                            // The last `annotations` wins, whole.
+                            head.hook = None;
+                            head.hook_weight = None;
+                            head.filename = None;
+                            head.marked = false;
                             if !is_empty_value(rest) {
                                 if strip_comment(rest).trim() == "{}" {
                                     continue;
@@ -200,12 +295,13 @@ pub fn scan(body: &str) -> Option<Head> {
                     }
                     return None;
                 }
+                guard.check_through(line.end)?;
                 let (key, rest) = split_key(content)?;
                 section = Section::Annotations;
                 if key.starts_with(keys::MARK_PREFIX) {
                     head.marked = true;
                 }
-                let slot = match key.as_str() {
+                let slot = match &*key {
                     keys::HOOK => &mut head.hook,
                     keys::HOOK_WEIGHT => &mut head.hook_weight,
                     keys::POSTRENDER_FILENAME => &mut head.filename,
@@ -220,11 +316,431 @@ pub fn scan(body: &str) -> Option<Head> {
             }
         }
     }
-    Some(head)
+    Some(Scanned { head, spec_line })
+}
+
+/// Entries of a map read by [`map_at`]: (key, value), in the parser's order.
+pub type Entries<'b> = Vec<(Cow<'b, str>, Cow<'b, str>)>;
+
+/// A Service's `spec.selector` when it is a block map of one-line string scalars:
+/// [`map_at`] with every key kept.
+pub fn service_selector(body: &str) -> Option<Option<Entries<'_>>> {
+    map_at(body, &["spec", "selector"], |_| true)
+}
+
+/// [`service_selector`] of a document whose head [`scan_head`] read, from its
+/// [`Scanned::spec_line`] on (the lines before it were read for the head).
+pub fn service_selector_at(body: &str, spec_line: Option<usize>) -> Option<Option<Entries<'_>>> {
+    match spec_line {
+        Some(from) => map_at_from(body, from, &["spec", "selector"], |_| true),
+        None => Some(None),
+    }
+}
+
+/// Reads the block map at `path` (each step a key of a block map, from the top level) the way
+/// [`scan`] reads a head, keeping the entries whose keys pass `keep`; their values must be
+/// one-line scalars that are strings to the parser. `Some(None)` when the map is absent, null
+/// or has no such entry; `Some(Some(entries))` with the last of duplicate keys winning;
+/// `None` when not sure (parse instead). Same precondition as [`scan`]: no lone `\r`.
+pub fn map_at<'b>(
+    body: &'b str,
+    path: &[&str],
+    keep: impl Fn(&str) -> bool,
+) -> Option<Option<Entries<'b>>> {
+    map_at_from(body, 0, path, keep)
+}
+
+/// [`map_at`], starting at `from`: the start of a top-level `path[0]:` key line (which
+/// overrides any before it) with every line before it checked, as [`Scanned::spec_line`].
+pub fn map_at_from<'b>(
+    body: &'b str,
+    from: usize,
+    path: &[&str],
+    keep: impl Fn(&str) -> bool,
+) -> Option<Option<Entries<'b>>> {
+    // The block maps the current line may be in: the top level, then one per path key
+    // entered. `indents[d]` is the indentation of the map at depth d once its first line is
+    // seen (a map entered with `key:` and no line yet is `None`).
+    let mut indents: Vec<Option<usize>> = vec![Some(0)];
+    // Inside the value of the last key of the innermost map, which we do not read.
+    let mut in_other = true;
+    let mut found: Option<Entries> = None;
+    let mut value_read_at: Option<usize> = None;
+    let mut guard = Guard::new(body);
+    guard.checked = from;
+    let mut pos = from;
+
+    while pos < body.len() {
+        let start = pos;
+        let line = Line::at(body, start);
+        pos = line.end;
+        // The indented lines of a top-level key we do not read are jumped over, unchecked.
+        let jump = indents.len() == 1 && in_other && line.indent > 0;
+        if !jump {
+            guard.visit(start, &line)?;
+        }
+        if line.is_blank() {
+            continue;
+        }
+        if line.content.starts_with('\t') {
+            return None;
+        }
+        if let Some(at) = value_read_at.take()
+            && line.indent > at
+        {
+            return None;
+        }
+        if jump {
+            pos = next_top_level(body, start);
+            continue;
+        }
+        // Leave the maps this line is not in.
+        loop {
+            let depth = indents.len() - 1;
+            match indents[depth] {
+                None => {
+                    let parent = indents[depth - 1].expect("entered from a known map");
+                    if line.indent > parent {
+                        indents[depth] = Some(line.indent);
+                        break;
+                    }
+                    if line.indent == parent && line.is_compact_item() {
+                        // `key:` then `- item` at the key's column: a sequence, not a map.
+                        return None;
+                    }
+                    // `key:` and nothing under it: null.
+                    indents.pop();
+                    in_other = true;
+                }
+                Some(indent) if line.indent < indent => {
+                    indents.pop();
+                    in_other = true;
+                }
+                Some(_) => break,
+            }
+        }
+        let depth = indents.len() - 1;
+        let indent = indents[depth].expect("known after the loop");
+        if line.indent > indent {
+            // Inside the value of the innermost map's last key.
+            if in_other {
+                continue;
+            }
+            return None;
+        }
+        if line.is_compact_item() {
+            // A compact sequence under the previous key (`key:⏎- item`).
+            if in_other {
+                continue;
+            }
+            return None;
+        }
+        guard.check_through(line.end)?;
+        let (key, rest) = split_key(line.content)?;
+        if &*key == "<<" {
+            return None;
+        }
+        in_other = true;
+        if depth < path.len() {
+            if *key != *path[depth] {
+                skipped_value(rest)?;
+                continue;
+            }
+            // A key of the path, (re-)entered: the last of duplicates wins, whole.
+            found = None;
+            if is_empty_value(rest) {
+                indents.push(None);
+                in_other = false;
+            } else if strip_comment(rest).trim() == "{}" {
+                // An empty map.
+                if depth + 1 == path.len() {
+                    found = Some(Vec::new());
+                }
+            } else {
+                return None;
+            }
+        } else if keep(&key) {
+            // A plain number is not a string (`read_scalar` spells some out as text).
+            if rest
+                .trim_start_matches(' ')
+                .starts_with(|c: char| c.is_ascii_digit())
+            {
+                return None;
+            }
+            let value = read_scalar(rest, &mut value_read_at, line.indent)??;
+            let entries = found.get_or_insert_with(Vec::new);
+            match entries.iter_mut().find(|(k, _)| *k == key) {
+                Some(entry) => entry.1 = value,
+                None => entries.push((key, value)),
+            }
+        } else {
+            skipped_value(rest)?;
+        }
+    }
+    Some(found)
+}
+
+/// Whether `body` holds a `\r` that is not part of a `\r\n`: YAML reads it as a line break,
+/// the scanners of this module do not, so such a body must be parsed.
+pub fn has_lone_cr(body: &str) -> bool {
+    let bytes = body.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+}
+
+/// Makes sure that the lines a scanner skipped hide nothing: the scanners read a line at
+/// column 0 as a top-level key, but a quoted scalar or a flow collection opened on an
+/// indented line may run on over lines at any column (`a: "x⏎kind: B"` is one string).
+///
+/// The check is lazy: before a scanner relies on a line, every line before it (skipped or
+/// not) is fed to [`Guard::line`], which follows block scalars and reports "not sure" for any
+/// line that may leave a construct open. Lines after the last one a scanner relies on are
+/// never looked at, which is what keeps a Deployment's `spec` or a ConfigMap's `data` cheap.
+struct Guard<'b> {
+    body: &'b str,
+    /// Lines before this offset have been checked.
+    checked: usize,
+    /// Inside a block scalar.
+    block: Option<Block>,
+}
+
+/// A block scalar being skipped: lines indented more than `parent` (once known, at least
+/// `indent`) are its content.
+#[derive(Clone, Copy)]
+struct Block {
+    parent: usize,
+    indent: Option<usize>,
+}
+
+impl<'b> Guard<'b> {
+    fn new(body: &'b str) -> Guard<'b> {
+        Guard {
+            body,
+            checked: 0,
+            block: None,
+        }
+    }
+
+    /// A line the scanner visits, starting at `start`: checked at once when it follows the
+    /// lines checked so far (no cost: the scanner has split it already), else left for
+    /// [`Guard::check_through`].
+    fn visit(&mut self, start: usize, line: &Line) -> Option<()> {
+        if self.checked == start {
+            self.line(line)?;
+            self.checked = line.end;
+        }
+        Some(())
+    }
+
+    /// Checks every line up to `end` (a line end).
+    fn check_through(&mut self, end: usize) -> Option<()> {
+        while self.checked < end {
+            let line = Line::at(self.body, self.checked);
+            self.line(&line)?;
+            self.checked = line.end;
+        }
+        Some(())
+    }
+
+    fn line(&mut self, line: &Line) -> Option<()> {
+        if line.content.is_empty() {
+            return Some(());
+        }
+        if let Some(block) = &mut self.block {
+            match block.indent {
+                None if line.indent > block.parent => {
+                    block.indent = Some(line.indent);
+                    return Some(());
+                }
+                Some(indent) if line.indent >= indent => return Some(()),
+                _ => self.block = None,
+            }
+        }
+        if line.content.starts_with('#') || !line.content.bytes().any(is_special) {
+            // Plain keys and plain scalars only: nothing can stay open.
+            return Some(());
+        }
+        self.node(line.content, line.indent)
+    }
+
+    /// A line's content at column `col`: sequence entries, then a key and its value, or a value.
+    fn node(&mut self, content: &str, col: usize) -> Option<()> {
+        let mut rest = content;
+        let mut col = col;
+        // A block scalar right after `- ` is indented more than the dash.
+        let mut parent = col;
+        while rest == "-" || rest.starts_with("- ") {
+            if rest == "-" {
+                return Some(());
+            }
+            parent = col;
+            let after = rest[1..].trim_start_matches(' ');
+            col += rest.len() - after.len();
+            rest = after;
+        }
+        let Some(&first) = rest.as_bytes().first() else {
+            return Some(());
+        };
+        match first {
+            b'#' => Some(()),
+            b'"' | b'\'' => {
+                let len = quoted_any(rest)?;
+                self.after_key_node(&rest[len..], col)
+            }
+            b'[' | b'{' => {
+                let len = flow_collection(rest)?;
+                self.after_key_node(&rest[len..], col)
+            }
+            b'|' | b'>' => self.block_header(rest, parent),
+            b'\t' | b'?' | b'&' | b'*' | b'!' | b'%' | b'@' | b'`' | b',' | b']' | b'}' | b':' => {
+                None
+            }
+            // A plain scalar, or a plain key and its value.
+            _ => match plain_key_end(rest)? {
+                Some(colon) => self.value(&rest[colon + 1..], col),
+                None => Some(()),
+            },
+        }
+    }
+
+    /// What follows a quoted scalar or flow collection that starts a node: nothing, or `:` and
+    /// a value (it was a key).
+    fn after_key_node(&mut self, after: &str, col: usize) -> Option<()> {
+        if is_line_end(after) {
+            return Some(());
+        }
+        let value = after.trim_start_matches(' ').strip_prefix(':')?;
+        if !(value.is_empty() || value.starts_with(' ')) {
+            return None;
+        }
+        self.value(value, col)
+    }
+
+    /// The value after `key:`, the key at column `key_col`.
+    fn value(&mut self, value: &str, key_col: usize) -> Option<()> {
+        let value = value.trim_start_matches(' ');
+        let Some(&first) = value.as_bytes().first() else {
+            return Some(());
+        };
+        match first {
+            b'#' => Some(()),
+            b'"' | b'\'' => is_line_end(&value[quoted_any(value)?..]).then_some(()),
+            b'[' | b'{' => is_line_end(&value[flow_collection(value)?..]).then_some(()),
+            b'|' | b'>' => self.block_header(value, key_col),
+            b'\t' | b'?' | b'&' | b'*' | b'!' | b'%' | b'@' | b'`' => None,
+            b'-' if value == "-" || value.starts_with("- ") => None,
+            _ => Some(()),
+        }
+    }
+
+    /// `|` or `>` with an optional chomping indicator; content follows on deeper lines.
+    fn block_header(&mut self, header: &str, parent: usize) -> Option<()> {
+        let rest = header[1..].trim_start_matches(['-', '+']);
+        // An explicit indentation indicator: not worth following.
+        if rest.starts_with(|c: char| c.is_ascii_digit()) || !is_line_end(rest) {
+            return None;
+        }
+        self.block = Some(Block {
+            parent,
+            indent: None,
+        });
+        Some(())
+    }
+}
+
+/// Bytes that may start something other than a plain key or plain scalar; a line without
+/// any is safe to skip.
+fn is_special(b: u8) -> bool {
+    SPECIAL[usize::from(b)]
+}
+
+/// [`is_special`] as a table (a `match` compiles to a jump per byte).
+static SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let specials = b"\"'[]{}|>&*!?%@`,\t";
+    let mut i = 0;
+    while i < specials.len() {
+        table[specials[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
+/// Nothing left on the line but spaces and a comment.
+fn is_line_end(rest: &str) -> bool {
+    let t = rest.trim_start_matches(' ');
+    t.is_empty() || (t.starts_with('#') && t.len() < rest.len())
+}
+
+/// Where the `:` of a plain key is (`Some(None)`: the line is a plain scalar, no key).
+/// `None` when not sure (a tab).
+fn plain_key_end(content: &str) -> Option<Option<usize>> {
+    let bytes = content.as_bytes();
+    for i in 0..bytes.len() {
+        match bytes[i] {
+            b':' if i + 1 == bytes.len() || bytes[i + 1] == b' ' => return Some(Some(i)),
+            b'#' if i > 0 && bytes[i - 1] == b' ' => return Some(None),
+            b'\t' => return None,
+            _ => {}
+        }
+    }
+    Some(None)
+}
+
+/// Length of a flow collection (`[…]`, `{…}`) that closes on this line, or `None` (unclosed,
+/// or anything the check does not follow exactly: a quote that may not start a scalar,
+/// anchors, tags, comments, tabs).
+fn flow_collection(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut depth = 0usize;
+    // A node may start here (so a quote opens a quoted scalar).
+    let mut node_start = true;
+    let mut after_quoted = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let was_quoted = std::mem::replace(&mut after_quoted, false);
+        match b {
+            b'[' | b'{' => {
+                depth += 1;
+                node_start = true;
+            }
+            b']' | b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+                node_start = false;
+                after_quoted = true;
+            }
+            b',' => node_start = true,
+            b' ' => {}
+            b'"' | b'\'' => {
+                if !node_start {
+                    return None;
+                }
+                i += quoted_any(&s[i..])?;
+                node_start = false;
+                after_quoted = true;
+                continue;
+            }
+            // `a: b`, and JSON's `"a":"b"`; a `:` inside a plain scalar (`a:b`) starts nothing.
+            b':' => node_start = was_quoted || matches!(bytes.get(i + 1), None | Some(b' ')),
+            b'\t' | b'#' => return None,
+            b'&' | b'*' | b'!' | b'?' | b'|' | b'>' | b'%' | b'@' | b'`' if node_start => {
+                return None;
+            }
+            _ => node_start = false,
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Splits `key: rest` (or `key:` at the end of the line). Quoted keys are decoded.
-fn split_key(content: &str) -> Option<(String, &str)> {
+fn split_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
     let first = content.as_bytes()[0];
     if first == b'"' || first == b'\'' {
         let (key, len) = quoted(content)?;
@@ -232,7 +748,7 @@ fn split_key(content: &str) -> Option<(String, &str)> {
         if !(rest.is_empty() || rest.starts_with(' ')) {
             return None;
         }
-        return Some((key, rest));
+        return Some((Cow::Owned(key), rest));
     }
     if is_indicator(first) {
         return None;
@@ -243,7 +759,7 @@ fn split_key(content: &str) -> Option<(String, &str)> {
         match bytes[i] {
             b':' if i + 1 == bytes.len() || bytes[i + 1] == b' ' => {
                 let key = content[..i].trim_end_matches(' ');
-                return Some((key.to_string(), &content[i + 1..]));
+                return Some((Cow::Borrowed(key), &content[i + 1..]));
             }
             // A comment before any `:` means this is not a `key:` line.
             b'#' if i > 0 && bytes[i - 1] == b' ' => return None,
@@ -280,11 +796,17 @@ fn is_indicator(b: u8) -> bool {
 }
 
 /// A value we skip must still not hide lines from us: a quoted scalar that does not close on its
-/// line may continue on lines that look like keys.
+/// line may continue on lines that look like keys, and so may a flow collection.
 fn skipped_value(rest: &str) -> Option<()> {
     let value = rest.trim_start_matches(' ');
-    if value.starts_with(['"', '\'']) {
-        quoted_any(value)?;
+    match value.as_bytes().first() {
+        Some(b'"' | b'\'') => {
+            quoted_any(value)?;
+        }
+        Some(b'[' | b'{') => {
+            flow_collection(value)?;
+        }
+        _ => {}
     }
     Some(())
 }
@@ -318,8 +840,13 @@ fn strip_comment(rest: &str) -> &str {
     }
 }
 
-/// Reads a one-line scalar value. `Some(None)` is a null; `None` means "not sure".
-fn read_scalar(rest: &str, read_at: &mut Option<usize>, indent: usize) -> Option<Option<String>> {
+/// Reads a one-line scalar value as [`scalar_text`] would give it. `Some(None)` is a null;
+/// `None` means "not sure".
+fn read_scalar<'b>(
+    rest: &'b str,
+    read_at: &mut Option<usize>,
+    indent: usize,
+) -> Option<Option<Cow<'b, str>>> {
     let value = rest.trim_start_matches(' ');
     *read_at = Some(indent);
     if value.is_empty() || value.starts_with('#') {
@@ -332,19 +859,52 @@ fn read_scalar(rest: &str, read_at: &mut Option<usize>, indent: usize) -> Option
         if !is_empty_value(&value[len..]) {
             return None;
         }
-        return Some(Some(text));
+        return Some(Some(Cow::Owned(text)));
     }
     if is_indicator(first) || value.starts_with('\t') {
         return None;
     }
-    let plain = strip_comment(value).trim_end_matches([' ', '\t']);
-    if plain.contains(": ") || plain.ends_with(':') || plain.contains('\t') {
-        return None;
+    // The scalar runs to a comment or the end of the line; `: ` or a tab in it, or a `:` at
+    // its end, is not a one-line plain scalar.
+    let bytes = value.as_bytes();
+    let mut end = bytes.len();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'#' if i > 0 && bytes[i - 1] == b' ' => {
+                end = i;
+                break;
+            }
+            b':' if bytes.get(i + 1).is_none_or(|&next| next == b' ') => return None,
+            b'\t' => return None,
+            _ => {}
+        }
     }
+    let plain = value[..end].trim_end_matches(' ');
     if matches!(plain, "~" | "null" | "Null" | "NULL") {
         return Some(None);
     }
-    Some(Some(plain.to_string()))
+    plain_text(plain).map(|text| Some(Cow::Borrowed(text)))
+}
+
+/// The text of a plain scalar as [`scalar_text`] spells what the parser resolves it to, when
+/// that is certain: strings, and decimal integers that read back the same. Booleans
+/// (YAML 1.1's `on`, `yes`, `y`…), other numbers (`0123` is octal, `1e3` a float) and the
+/// non-finite floats are left to the parser.
+fn plain_text(plain: &str) -> Option<&str> {
+    let first = *plain.as_bytes().first()?;
+    if first.is_ascii_digit() {
+        let canonical = plain.len() <= 18
+            && plain.bytes().all(|b| b.is_ascii_digit())
+            && (first != b'0' || plain.len() == 1);
+        return canonical.then_some(plain);
+    }
+    if matches!(first, b'+' | b'-' | b'.') {
+        return None;
+    }
+    let boolean = ["true", "false", "yes", "no", "y", "n", "on", "off"]
+        .iter()
+        .any(|b| plain.eq_ignore_ascii_case(b));
+    (!boolean).then_some(plain)
 }
 
 /// Decodes a quoted scalar that closes on this line. Returns the text and the bytes consumed.
@@ -387,7 +947,7 @@ mod tests {
     use crate::yaml;
 
     /// The scanner agrees with the parser, or declines.
-    fn check(doc: &str) -> Option<Head> {
+    fn check(doc: &str) -> Option<Head<'_>> {
         let scanned = scan(doc);
         if let Some(head) = &scanned {
             let parsed = Head::from_value(&yaml::parse(doc).unwrap());

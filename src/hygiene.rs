@@ -7,10 +7,15 @@
 //! greedily: a label that is the only way out of some selector first; otherwise one that no
 //! NetworkPolicy relies on, that leaves the most selectors at once, then by name (deterministic).
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, DocLabel, Result};
 use crate::document::{Document, Documents, same_namespace};
+use crate::hash;
+use crate::head;
 use crate::selector::{Labels, Selector};
 
 /// A label taken off the migration pod, and the selectors it had to leave.
@@ -29,9 +34,84 @@ struct Found {
     selector: Selector,
 }
 
+/// The documents whose selectors the label rules read, gathered once per run, so that each
+/// migration looks only at the selectors that can match its labels.
+///
+/// Service selectors are read by the line scanner ([`head::service_selector`]) and indexed by
+/// one of their pairs (the rarest in the stream): a selector matches only pods that carry all
+/// of its pairs, so a migration looks up its own labels' pairs. Services the scanner declines
+/// are read the old way, per migration, and so are the (few) PodDisruptionBudgets and
+/// NetworkPolicies.
+pub struct Selectors<'d> {
+    /// Services read by the scanner: (document, pairs of its non-empty selector).
+    services: Vec<(usize, Pairs<'d>)>,
+    /// Hash of a `(key, value)` pair → positions in `services` of the selectors indexed by it.
+    by_pair: HashMap<u64, Vec<usize>>,
+    /// Services the scanner declined.
+    unread_services: Vec<usize>,
+    pdbs: Vec<usize>,
+    policies: Vec<usize>,
+}
+
+/// A Service selector as the scanner reads it (no duplicate keys).
+type Pairs<'d> = Vec<(Cow<'d, str>, Cow<'d, str>)>;
+
+impl<'d> Selectors<'d> {
+    pub fn new(docs: &'d Documents<'d>) -> Selectors<'d> {
+        let mut services = Vec::new();
+        let mut unread_services = Vec::new();
+        let mut pdbs = Vec::new();
+        let mut policies = Vec::new();
+        for doc in docs.iter() {
+            match doc.kind() {
+                Some("Service") => match match doc.spec_line {
+                    // The head scanner read the lines up to `spec`: read on from there.
+                    Some(spec_line) => head::service_selector_at(doc.body, spec_line),
+                    None => doc
+                        .scannable
+                        .then(|| head::service_selector(doc.body))
+                        .flatten(),
+                } {
+                    // An absent or empty selector selects no pods.
+                    Some(None) => {}
+                    Some(Some(pairs)) if pairs.is_empty() => {}
+                    Some(Some(pairs)) => services.push((doc.index, pairs)),
+                    None => unread_services.push(doc.index),
+                },
+                Some("PodDisruptionBudget") => pdbs.push(doc.index),
+                Some("NetworkPolicy") => policies.push(doc.index),
+                _ => {}
+            }
+        }
+        let mut counts: HashMap<u64, usize> = HashMap::new();
+        for (_, pairs) in &services {
+            for (k, v) in pairs {
+                *counts.entry(hash::pair(k, v)).or_default() += 1;
+            }
+        }
+        let mut by_pair: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (i, (_, pairs)) in services.iter().enumerate() {
+            let rarest = pairs
+                .iter()
+                .map(|(k, v)| hash::pair(k, v))
+                .min_by_key(|h| counts[h])
+                .expect("selectors are not empty");
+            by_pair.entry(rarest).or_default().push(i);
+        }
+        Selectors {
+            services,
+            by_pair,
+            unread_services,
+            pdbs,
+            policies,
+        }
+    }
+}
+
 /// The labels to remove from a migration pod with `labels` in `namespace`.
 pub fn plan(
     docs: &Documents,
+    selectors: &Selectors,
     namespace: Option<&str>,
     labels: &Labels,
     job_label: &str,
@@ -40,8 +120,8 @@ pub fn plan(
     if labels.is_empty() {
         return Ok(Vec::new());
     }
-    let blockers = traffic_selectors(docs, namespace, labels)?;
-    let policies = network_policy_selectors(docs, namespace, labels, None)?;
+    let blockers = traffic_selectors(docs, selectors, namespace, labels)?;
+    let policies = network_policy_selectors(docs, selectors, namespace, labels, None)?;
     let relied_on = |key: &str| {
         policies
             .iter()
@@ -110,7 +190,8 @@ pub fn plan(
 
     if !removed.is_empty() {
         let removed_keys: Vec<&str> = removed.iter().map(|r| r.key.as_str()).collect();
-        for p in network_policy_selectors(docs, namespace, labels, Some(&removed_keys))? {
+        for p in network_policy_selectors(docs, selectors, namespace, labels, Some(&removed_keys))?
+        {
             if p.selector.matches(labels) && !p.selector.matches(&current) {
                 let lost: Vec<&str> = removed_keys
                     .iter()
@@ -131,54 +212,99 @@ pub fn plan(
     Ok(removed)
 }
 
-/// Services and PodDisruptionBudgets of the namespace whose selectors match `labels`.
+/// Services and PodDisruptionBudgets of the namespace whose selectors match `labels`, in
+/// stream order.
 fn traffic_selectors(
     docs: &Documents,
+    selectors: &Selectors,
     namespace: Option<&str>,
     labels: &Labels,
 ) -> Result<Vec<Found>> {
-    let mut out = Vec::new();
-    for doc in docs.iter().filter(|d| in_namespace(d, namespace)) {
-        match doc.kind() {
-            // A Service selector names label values; one that names none of ours cannot match.
-            Some("Service") if mentions_any_value(doc, labels) => {
-                if let Some(selector) = doc
-                    .value()?
-                    .get("spec")
-                    .and_then(|s| s.get("selector"))
-                    .and_then(Selector::from_map)
-                {
-                    push_if_matching(&mut out, doc, "spec.selector", selector, labels);
-                }
-            }
-            Some("PodDisruptionBudget") => {
-                if let Some(selector) = doc
-                    .value()?
-                    .get("spec")
-                    .and_then(|s| s.get("selector"))
-                    .and_then(Selector::from_label_selector)
-                {
-                    push_if_matching(&mut out, doc, "spec.selector", selector, labels);
-                }
-            }
-            _ => {}
+    let mut out: Vec<(usize, Found)> = Vec::new();
+    let mut push = |doc: &Document, selector: Selector| {
+        if in_namespace(doc, namespace) && selector.matches(labels) {
+            out.push((
+                doc.index,
+                Found {
+                    doc: doc.label(),
+                    field: "spec.selector".to_string(),
+                    selector,
+                },
+            ));
+        }
+    };
+    let mut candidates: Vec<usize> = labels
+        .iter()
+        .filter_map(|(k, v)| selectors.by_pair.get(&hash::pair(k, v)))
+        .flatten()
+        .copied()
+        .collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    for i in candidates {
+        let (doc, pairs) = &selectors.services[i];
+        if pairs
+            .iter()
+            .all(|(k, v)| labels.get(k.as_ref()).is_some_and(|l| l == v))
+        {
+            let selector = Selector {
+                match_labels: pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                expressions: Vec::new(),
+            };
+            push(docs.get(*doc), selector);
         }
     }
-    Ok(out)
+    for &i in &selectors.unread_services {
+        let doc = docs.get(i);
+        // A Service selector names label values; one that names none of ours cannot match.
+        if !in_namespace(doc, namespace) || !mentions_any_value(doc, labels) {
+            continue;
+        }
+        if let Some(selector) = doc
+            .value()?
+            .get("spec")
+            .and_then(|s| s.get("selector"))
+            .and_then(Selector::from_map)
+        {
+            push(doc, selector);
+        }
+    }
+    for &i in &selectors.pdbs {
+        let doc = docs.get(i);
+        if !in_namespace(doc, namespace) {
+            continue;
+        }
+        if let Some(selector) = doc
+            .value()?
+            .get("spec")
+            .and_then(|s| s.get("selector"))
+            .and_then(Selector::from_label_selector)
+        {
+            push(doc, selector);
+        }
+    }
+    out.sort_by_key(|(index, _)| *index);
+    Ok(out.into_iter().map(|(_, found)| found).collect())
 }
 
 /// NetworkPolicy pod selectors (the policy's own, and its peers') that match `labels`.
 /// With `keys`, only policies that mention one of those label keys are read.
 fn network_policy_selectors(
     docs: &Documents,
+    selectors: &Selectors,
     namespace: Option<&str>,
     labels: &Labels,
     keys: Option<&[&str]>,
 ) -> Result<Vec<Found>> {
     let mut out = Vec::new();
-    for doc in docs
+    for doc in selectors
+        .policies
         .iter()
-        .filter(|d| d.kind() == Some("NetworkPolicy") && in_namespace(d, namespace))
+        .map(|&i| docs.get(i))
+        .filter(|d| in_namespace(d, namespace))
     {
         if keys
             .is_some_and(|ks| !ks.iter().any(|k| doc.body.contains(k)) && !doc.body.contains('\\'))

@@ -22,12 +22,14 @@ pub mod dependencies;
 pub mod diagnostic;
 pub mod document;
 pub mod edit;
+pub mod hash;
 pub mod head;
 pub mod hoist;
 pub mod host;
 pub mod hygiene;
 pub mod job;
 pub mod keys;
+pub mod lines;
 pub mod mark;
 pub mod naming;
 pub mod options;
@@ -57,8 +59,23 @@ pub struct Run {
     pub plan: Plan,
 }
 
-/// Reads `input`, plans, and writes the output stream.
-pub fn run(input: &[u8], options: &Options, host: Host) -> Result<Run> {
+/// A run planned and not yet written: everything that can fail on the input has been checked.
+#[derive(Debug)]
+pub struct Planned<'a> {
+    pub docs: Documents<'a>,
+    pub plan: Plan,
+}
+
+impl Planned<'_> {
+    /// Writes the output stream (the input itself when nothing changes) without assembling it
+    /// in memory.
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        write::write_to(&self.docs, &self.plan, out)
+    }
+}
+
+/// Reads `input` and plans.
+pub fn prepare<'a>(input: &'a [u8], options: &Options, host: Host) -> Result<Planned<'a>> {
     let docs = Documents::read(input)?;
     refuse_helm3(&docs, host)?;
     let detected;
@@ -72,12 +89,21 @@ pub fn run(input: &[u8], options: &Options, host: Host) -> Result<Run> {
         options
     };
     let plan = plan::plan(&docs, options)?;
-    let output = if plan.changes_anything() {
-        write::write(&docs, &plan)
+    Ok(Planned { docs, plan })
+}
+
+/// Reads `input`, plans, and writes the output stream into memory.
+pub fn run(input: &[u8], options: &Options, host: Host) -> Result<Run> {
+    let planned = prepare(input, options, host)?;
+    let output = if planned.plan.changes_anything() {
+        write::write(&planned.docs, &planned.plan)
     } else {
         input.to_vec()
     };
-    Ok(Run { output, plan })
+    Ok(Run {
+        output,
+        plan: planned.plan,
+    })
 }
 
 /// Helm 3 applies a post-renderer's output as ordinary manifests: a hook Job would run next

@@ -2,6 +2,7 @@
 //! on stdout (a truncated stream would make Helm delete resources).
 
 use std::io::{self, IsTerminal, Read, Write};
+use std::os::fd::AsFd;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -63,34 +64,44 @@ fn execute(
         .map_err(Failure::Usage)?;
     let input = read_input(args.file.as_deref())
         .map_err(|e| Failure::Run(format!("error: {e:#}"), String::new()))?;
-    let run = migration_hook::run(&input, &options, host)
+    let planned = migration_hook::prepare(&input, &options, host)
         .map_err(|e| Failure::Run(e.to_string(), String::new()))?;
-    let account = report::explain(&run.plan);
+    // The account is long for a large chart (2 MB for 2,000 migrations): made only when used.
+    let account = (explain || channel.report.is_some()).then(|| report::explain(&planned.plan));
     // `explain` prints the warnings with the account, on stdout; saying them twice helps nobody.
     let to_stderr = if explain {
         &[][..]
     } else {
-        &run.plan.diagnostics[..]
+        &planned.plan.diagnostics[..]
     };
-    channel.success(to_stderr, &account);
-    let bytes = if explain {
-        account.as_bytes()
+    channel.success(to_stderr, account.as_deref().unwrap_or_default());
+    // stdout as a `File` (a duplicate of fd 1): `Stdout` is line-buffered, and looks for the
+    // last line break of every write. Large slices go straight through; the buffer only
+    // gathers small pieces.
+    let stdout: Box<dyn Write> = match io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(std::fs::File::from(fd)),
+        Err(_) => Box::new(io::stdout().lock()),
+    };
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout);
+    let written = if explain {
+        out.write_all(account.as_deref().unwrap_or_default().as_bytes())
     } else {
-        &run.output
+        planned.write_to(&mut out)
     };
-    match io::stdout()
-        .lock()
-        .write_all(bytes)
-        .and_then(|()| io::stdout().flush())
-    {
+    let result = match written.and_then(|()| out.flush()) {
         Ok(()) => Ok(ExitCode::SUCCESS),
         // A reader that stops early (`| head`) is not an error.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         Err(e) => Err(Failure::Run(
             format!("error: writing the output: {e}"),
-            account,
+            account.unwrap_or_else(|| report::explain(&planned.plan)),
         )),
-    }
+    };
+    // The process ends here: freeing the documents and the input one by one would only cost
+    // time (a 10 MB chart is tens of thousands of allocations and a large unmapping).
+    std::mem::forget(planned);
+    std::mem::forget(input);
+    result
 }
 
 fn read_input(file: Option<&Path>) -> anyhow::Result<Vec<u8>> {
@@ -98,9 +109,17 @@ fn read_input(file: Option<&Path>) -> anyhow::Result<Vec<u8>> {
         Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display())),
         None => {
             let mut buf = Vec::new();
-            io::stdin()
-                .read_to_end(&mut buf)
-                .context("reading the manifests from stdin")?;
+            // As a `File`, stdin is read into a buffer of the right size at once when it is a
+            // file (`< chart.yaml`); a pipe is read as `Stdin` would.
+            let stdin = io::stdin()
+                .as_fd()
+                .try_clone_to_owned()
+                .map(std::fs::File::from);
+            match stdin {
+                Ok(mut file) => file.read_to_end(&mut buf),
+                Err(_) => io::stdin().read_to_end(&mut buf),
+            }
+            .context("reading the manifests from stdin")?;
             Ok(buf)
         }
     }
@@ -130,7 +149,11 @@ impl Channel {
             .map(|d| format!("{NAME}: {d}"))
             .collect();
         let text = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
-        self.emit(&text, &format!("{NAME}: succeeded\n{account}"));
+        let report = match self.report {
+            Some(_) => format!("{NAME}: succeeded\n{account}"),
+            None => String::new(),
+        };
+        self.emit(&text, &report);
     }
 
     fn error(&self, line: &str, account: &str) {

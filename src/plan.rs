@@ -1,12 +1,15 @@
 //! Hop 2: every decision, as data. Pure: documents and options in; edits, new documents and
 //! diagnostics out. Nothing here reads files, the environment or the clock.
 
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+
 use serde_json::{Value, json};
 
 use crate::database;
 use crate::dependencies::{self, Copies, Dependency};
 use crate::diagnostic::{Diagnostic, DocLabel, Error, Result};
-use crate::document::{Documents, generated_filename, is_mark_key};
+use crate::document::{self, Document, Documents, generated_filename, is_mark_key};
 use crate::edit::{self, Edited, Removal};
 use crate::hoist::{self, Hoisted};
 use crate::hygiene::{self, RemovedLabel};
@@ -17,6 +20,7 @@ use crate::options::Options;
 use crate::select::{self, Marked};
 use crate::selector;
 use crate::workload::WorkloadKind;
+use crate::yaml;
 
 /// What the run will do.
 #[derive(Debug, Default)]
@@ -77,7 +81,11 @@ pub struct Generated {
     pub name: String,
     /// Template path for the `# Source:` line of `helm template`-style output.
     pub source: Option<String>,
-    pub value: Value,
+    /// Its Helm 4 filename annotation, if it has one.
+    pub filename: Option<String>,
+    /// The document's YAML (no `---`), emitted when planned: a parsed value takes several
+    /// times the memory of its text, and a run may generate thousands of documents.
+    pub text: String,
 }
 
 /// One marked workload on its way to a Job.
@@ -85,41 +93,134 @@ struct Draft<'m> {
     marked: &'m Marked,
     hoisted: Hoisted,
     settings: Settings,
+    /// The workload's own edit.
+    edit: Option<WorkloadEdit>,
+    /// The workload's `metadata.labels` (the Job carries them).
+    labels: Option<Value>,
 }
 
-/// Plans the run.
+/// What every migration of a run looks up, gathered once.
+struct Lookups<'d> {
+    selectors: hygiene::Selectors<'d>,
+    targets: database::Targets<'d>,
+}
+
+impl<'d> Lookups<'d> {
+    fn new(docs: &'d Documents<'d>) -> Lookups<'d> {
+        Lookups {
+            selectors: hygiene::Selectors::new(docs),
+            targets: database::Targets::new(docs),
+        }
+    }
+}
+
+/// The drafts of the marked workloads, in order, on two threads when there are many. Each
+/// workload is parsed for its draft and the parse dropped (with every Deployment of a large
+/// chart marked, keeping them all would take several times the chart's size in memory); the
+/// first error in stream order is returned, as a sequential loop would.
+fn make_drafts<'m>(
+    docs: &Documents,
+    marked: &'m [Marked],
+    threads: bool,
+) -> Result<Vec<Draft<'m>>> {
+    let make = |m: &'m Marked| -> Result<Draft<'m>> {
+        let doc = docs.get(m.doc);
+        let value = doc.parse()?;
+        let hoisted = hoist::hoist(&value, m.kind, &m.container, &m.spec, &doc.label())?;
+        let edit = workload_edit(doc, &value, m, &hoisted)?;
+        Ok(Draft {
+            marked: m,
+            settings: Settings::from_spec(&m.spec),
+            hoisted,
+            edit,
+            labels: value.get("metadata").and_then(|m| m.get("labels")).cloned(),
+        })
+    };
+    let run = |part: &'m [Marked]| part.iter().map(make).collect::<Result<Vec<_>>>();
+    if !threads || marked.len() < document::PARALLEL_PARSES {
+        return run(marked);
+    }
+    let (first, second) = marked.split_at(marked.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| run(second));
+        let mut drafts = run(first)?;
+        match other.join() {
+            Ok(rest) => drafts.extend(rest?),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        Ok(drafts)
+    })
+}
+
+/// Plans the run (on two threads for a large input).
 pub fn plan(docs: &Documents, options: &Options) -> Result<Plan> {
+    plan_with(docs, options, docs.input.len() >= document::PARALLEL_FROM)
+}
+
+/// [`plan`], with or without a second thread: the plan is the same either way (the tests
+/// compare them).
+pub fn plan_with(docs: &Documents, options: &Options, threads: bool) -> Result<Plan> {
+    std::thread::scope(|scope| plan_in(docs, options, threads, scope))
+}
+
+fn plan_in<'d, 's>(
+    docs: &'d Documents<'d>,
+    options: &Options,
+    threads: bool,
+    scope: &'s std::thread::Scope<'s, 'd>,
+) -> Result<Plan> {
     let mut plan = Plan {
         helm4: docs.from_helm4_postrender(),
         argocd: options.argocd,
         ..Plan::default()
     };
     let marked = select::marked_workloads(docs, options, &mut plan.diagnostics)?;
-    let mut drafts = Vec::new();
-    for m in &marked {
-        let doc = docs.get(m.doc);
-        let hoisted = hoist::hoist(doc.value()?, m.kind, &m.container, &m.spec, &doc.label())?;
-        drafts.push(Draft {
-            marked: m,
-            settings: Settings::from_spec(&m.spec),
-            hoisted,
-        });
-    }
+    // The index of documents by name, every Service selector and Service/StatefulSet name,
+    // built while the drafts are made.
+    let pending = (threads && !marked.is_empty()).then(|| {
+        scope.spawn(|| {
+            docs.index_names();
+            Lookups::new(docs)
+        })
+    });
+    let drafts = make_drafts(docs, &marked, threads)?;
     let groups = merge_identical(docs, &drafts, &mut plan.diagnostics);
+    let mut drafts = drafts;
+    // Only a group's first draft's pod template and labels are used from here on.
+    for group in &groups {
+        for &member in &group[1..] {
+            drafts[member].hoisted.template = Value::Null;
+            drafts[member].labels = None;
+        }
+    }
     let names = job_names(docs, &drafts, &groups)?;
+    let lookups = match pending {
+        Some(thread) => match thread.join() {
+            Ok(lookups) => Some(lookups),
+            Err(panic) => std::panic::resume_unwind(panic),
+        },
+        None => (!groups.is_empty()).then(|| Lookups::new(docs)),
+    };
 
     let mut copies = Copies::default();
     for (gi, (group, name)) in groups.iter().zip(names).enumerate() {
-        let migration = build(docs, &drafts, group, name, gi, &mut copies, &mut plan)?;
+        let lookups = lookups.as_ref().expect("built when there are groups");
+        let migration = build(
+            docs,
+            lookups,
+            &mut drafts,
+            group,
+            name,
+            gi,
+            &mut copies,
+            &mut plan,
+        )?;
         plan.migrations.push(migration);
     }
-    add_copies_in_order(docs, &mut plan, &copies)?;
+    drop(lookups);
+    add_copies_in_order(docs, &mut plan, &copies, threads)?;
     plan.copies = copies.list;
-    for draft in &drafts {
-        if let Some(edit) = workload_edit(docs, draft)? {
-            plan.edits.push(edit);
-        }
-    }
+    plan.edits = drafts.into_iter().filter_map(|d| d.edit).collect();
     Ok(plan)
 }
 
@@ -144,15 +245,18 @@ fn merge_identical(
         ])
         .to_string()
     };
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut by_identity: HashMap<String, usize> = HashMap::new();
     for (i, d) in drafts.iter().enumerate() {
-        let id = identity(d);
-        match groups.iter_mut().find(|(g, _)| *g == id) {
-            Some((_, members)) => members.push(i),
-            None => groups.push((id, vec![i])),
+        match by_identity.entry(identity(d)) {
+            Entry::Occupied(g) => groups[*g.get()].push(i),
+            Entry::Vacant(slot) => {
+                slot.insert(groups.len());
+                groups.push(vec![i]);
+            }
         }
     }
-    for (_, members) in &groups {
+    for members in &groups {
         let first = &drafts[members[0]];
         for &other in &members[1..] {
             let differ = differing_keys(
@@ -174,7 +278,7 @@ fn merge_identical(
                 .push(Diagnostic::note(message).at(&docs.get(drafts[other].marked.doc).label()));
         }
     }
-    groups.into_iter().map(|(_, m)| m).collect()
+    groups
 }
 
 fn differing_keys(a: &Value, b: &Value) -> Vec<String> {
@@ -195,6 +299,7 @@ fn differing_keys(a: &Value, b: &Value) -> Vec<String> {
 /// Stable, valid, unique Job names: `<workload>-migration`, or the name asked for.
 fn job_names(docs: &Documents, drafts: &[Draft], groups: &[Vec<usize>]) -> Result<Vec<String>> {
     let mut names: Vec<String> = Vec::new();
+    let mut taken: HashSet<String> = HashSet::new();
     for group in groups {
         let draft = &drafts[group[0]];
         let doc = docs.get(draft.marked.doc);
@@ -203,9 +308,8 @@ fn job_names(docs: &Documents, drafts: &[Draft], groups: &[Vec<usize>]) -> Resul
             if let Some(existing) = docs.find("Job", ns, name).next() {
                 return Some(existing.label().to_string());
             }
-            names
-                .iter()
-                .any(|n| n == name)
+            taken
+                .contains(name)
                 .then(|| "another generated Job".to_string())
         };
         let name = match &draft.settings.job_name {
@@ -243,30 +347,34 @@ fn job_names(docs: &Documents, drafts: &[Draft], groups: &[Vec<usize>]) -> Resul
                 }
             }
         };
+        taken.insert(name.clone());
         names.push(name);
     }
     Ok(names)
 }
 
 /// Events, dependencies, labels and the Job document of one migration.
+#[allow(clippy::too_many_arguments)]
 fn build(
     docs: &Documents,
-    drafts: &[Draft],
+    lookups: &Lookups,
+    drafts: &mut [Draft],
     group: &[usize],
     name: String,
     index: usize,
     copies: &mut Copies,
     plan: &mut Plan,
 ) -> Result<Migration> {
+    let mut template = std::mem::take(&mut drafts[group[0]].hoisted.template);
+    let workload_labels = drafts[group[0]].labels.take();
     let first = &drafts[group[0]];
     let doc = docs.get(first.marked.doc);
-    let namespace = doc.head.namespace.clone();
+    let namespace = doc.head.namespace.as_deref().map(str::to_string);
     let ns = namespace.as_deref();
     let job_label = format!("the migration Job {name:?}");
-    let mut template = first.hoisted.template.clone();
 
     let container = template["spec"]["containers"][0].clone();
-    let in_release = database::find(docs, &container, ns)?;
+    let in_release = database::find(docs, &lookups.targets, &container, ns)?;
     let (events, events_reason) = choose_events(&first.settings, in_release.as_ref());
     if let Some(db) = &in_release
         && events.iter().any(|e| e == "pre-install")
@@ -309,7 +417,14 @@ fn build(
     )?;
 
     let labels = selector::labels_of(template.get("metadata").and_then(|m| m.get("labels")));
-    let removed_labels = hygiene::plan(docs, ns, &labels, &job_label, &mut plan.diagnostics)?;
+    let removed_labels = hygiene::plan(
+        docs,
+        &lookups.selectors,
+        ns,
+        &labels,
+        &job_label,
+        &mut plan.diagnostics,
+    )?;
     if let Some(Value::Object(meta)) = template.get_mut("metadata") {
         if let Some(Value::Object(l)) = meta.get_mut("labels") {
             for r in &removed_labels {
@@ -340,7 +455,7 @@ fn build(
     let value = job::document(JobParts {
         name: &name,
         namespace: ns,
-        labels: doc.value()?.get("metadata").and_then(|m| m.get("labels")),
+        labels: workload_labels.as_ref(),
         events: &events,
         settings: &first.settings,
         filename: filename.as_deref(),
@@ -350,7 +465,8 @@ fn build(
         kind: "Job",
         name: name.clone(),
         source: doc.source.as_deref().map(generated_filename),
-        value,
+        filename,
+        text: compact(yaml::emit(&value)),
     });
     Ok(Migration {
         job: name,
@@ -403,23 +519,69 @@ fn choose_events(
     }
 }
 
-/// Appends the copies, each just before the first Job that uses it.
-fn add_copies_in_order(docs: &Documents, plan: &mut Plan, copies: &Copies) -> Result<()> {
+/// A generated document's text without the spare capacity emitting left (up to half of it;
+/// thousands of them are kept until the output is written).
+fn compact(mut text: String) -> String {
+    text.shrink_to_fit();
+    text
+}
+
+/// Appends the copies, each just before the first Job that uses it. Each copy's original is
+/// parsed for it and not kept (thousands of parses kept would take several times their text
+/// in memory); with `threads`, on two threads.
+fn add_copies_in_order(
+    docs: &Documents,
+    plan: &mut Plan,
+    copies: &Copies,
+    threads: bool,
+) -> Result<()> {
     let jobs = std::mem::take(&mut plan.generated);
-    for (mi, job) in jobs.into_iter().enumerate() {
-        let mut mine: Vec<&dependencies::Copy> =
-            copies.list.iter().filter(|c| c.first_user == mi).collect();
+    let mut by_user: Vec<Vec<&dependencies::Copy>> = vec![Vec::new(); jobs.len()];
+    for copy in &copies.list {
+        by_user[copy.first_user].push(copy);
+    }
+    // (job, copy) in output order.
+    let mut order: Vec<(usize, &dependencies::Copy)> = Vec::new();
+    for (ji, mine) in by_user.iter_mut().enumerate() {
         mine.sort_by(|a, b| (a.weight, a.kind, &a.name).cmp(&(b.weight, b.kind, &b.name)));
-        for copy in mine {
-            let original = docs.get(copy.from).value()?;
-            let filename = job.value["metadata"]["annotations"]
-                .get(crate::keys::POSTRENDER_FILENAME)
-                .and_then(Value::as_str);
+        order.extend(mine.iter().map(|c| (ji, *c)));
+    }
+    let emit = |part: &[(usize, &dependencies::Copy)]| -> Result<Vec<String>> {
+        part.iter()
+            .map(|(ji, copy)| {
+                let original = docs.get(copy.from).parse()?;
+                let filename = jobs[*ji].filename.as_deref();
+                Ok(compact(yaml::emit(&dependencies::copy_document(
+                    &original, copy, filename,
+                ))))
+            })
+            .collect()
+    };
+    let texts = if threads && order.len() >= document::PARALLEL_PARSES {
+        let (first, second) = order.split_at(order.len() / 2);
+        std::thread::scope(|scope| -> Result<Vec<String>> {
+            let other = scope.spawn(|| emit(second));
+            let mut texts = emit(first)?;
+            match other.join() {
+                Ok(rest) => texts.extend(rest?),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+            Ok(texts)
+        })?
+    } else {
+        emit(&order)?
+    };
+    plan.generated.reserve_exact(jobs.len() + texts.len());
+    let mut texts = texts.into_iter();
+    let mut order = order.into_iter().peekable();
+    for (ji, job) in jobs.into_iter().enumerate() {
+        while let Some((_, copy)) = order.next_if(|(j, _)| *j == ji) {
             plan.generated.push(Generated {
                 kind: copy.kind.kind(),
                 name: copy.name.clone(),
                 source: job.source.clone(),
-                value: dependencies::copy_document(original, copy, filename),
+                filename: job.filename.clone(),
+                text: texts.next().expect("one text per copy"),
             });
         }
         plan.generated.push(job);
@@ -428,10 +590,13 @@ fn add_copies_in_order(docs: &Documents, plan: &mut Plan, copies: &Copies) -> Re
 }
 
 /// The marked workload minus the hoisted init container and our annotations.
-fn workload_edit(docs: &Documents, draft: &Draft) -> Result<Option<WorkloadEdit>> {
-    let doc = docs.get(draft.marked.doc);
-    let value = doc.value()?;
-    let kind: WorkloadKind = draft.marked.kind;
+fn workload_edit(
+    doc: &Document,
+    value: &Value,
+    marked: &Marked,
+    hoisted: &Hoisted,
+) -> Result<Option<WorkloadEdit>> {
+    let kind: WorkloadKind = marked.kind;
     let template_path: Vec<String> = kind.template_path().iter().map(|s| s.to_string()).collect();
     let at = |tail: &[&str]| -> Vec<String> {
         template_path
@@ -442,12 +607,12 @@ fn workload_edit(docs: &Documents, draft: &Draft) -> Result<Option<WorkloadEdit>
     };
     let mut removals = Vec::new();
     let mut removed = Vec::new();
-    if let Some(i) = draft.hoisted.init_index {
+    if let Some(i) = hoisted.init_index {
         removals.push(Removal::Item {
             path: at(&["spec", "initContainers"]),
             index: i,
         });
-        removed.push(format!("initContainers[{i}] {:?}", draft.marked.container));
+        removed.push(format!("initContainers[{i}] {:?}", marked.container));
     }
     for path in [
         vec!["metadata".to_string(), "annotations".to_string()],

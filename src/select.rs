@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, Error, Result};
 use crate::document::{Document, Documents, is_mark_key};
+use crate::head;
 use crate::keys;
 use crate::mark::{MarkSpec, Origin};
 use crate::options::{ContainerFlag, Options, Selector};
@@ -124,26 +125,78 @@ fn markable(doc: &Document) -> Option<WorkloadKind> {
 fn annotation_mark(doc: &Document) -> Result<Option<MarkSpec>> {
     let kind = WorkloadKind::of(doc.head.api_version.as_deref(), doc.kind());
     // Pod-template annotations are deep in the document; only a document that mentions the
-    // prefix at all can carry them, and only those are parsed.
+    // prefix at all can carry them.
     let may_carry = doc.head.marked || (kind.is_some() && doc.body.contains(keys::MARK_PREFIX));
     if !may_carry {
         return Ok(None);
     }
-    let value = doc.value()?;
-    let mut places = vec![("metadata.annotations".to_string(), annotations(value))];
-    if let Some(kind) = kind {
-        let field = join_field(&kind.template_field(), "metadata.annotations");
-        places.push((field, kind.template(value).and_then(annotations)));
+    let template_field = kind.map(|k| join_field(&k.template_field(), "metadata.annotations"));
+    // Read by the line scanner when it can (the workload is parsed once, later, to be
+    // hoisted), else from the parse.
+    let scanned = doc.scannable.then(|| {
+        let read = |path: &[&str]| head::map_at(doc.body, path, is_mark_key);
+        let metadata = read(&["metadata", "annotations"])?;
+        let template = match kind {
+            Some(kind) => {
+                let path: Vec<&str> = kind
+                    .template_path()
+                    .iter()
+                    .copied()
+                    .chain(["metadata", "annotations"])
+                    .collect();
+                Some(read(&path)?)
+            }
+            None => None,
+        };
+        Some((metadata, template))
+    });
+    let mut places: Vec<(String, Vec<(String, Text)>)> = Vec::new();
+    match scanned.flatten() {
+        Some((metadata, template)) => {
+            let strings = |entries: Option<head::Entries>| {
+                entries
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k.into_owned(), Text::String(v.into_owned())))
+                    .collect()
+            };
+            places.push(("metadata.annotations".to_string(), strings(metadata)));
+            if let (Some(field), Some(template)) = (template_field, template) {
+                places.push((field, strings(template)));
+            }
+        }
+        None => {
+            let value = doc.value()?;
+            let marks = |map: Option<&serde_json::Map<String, Value>>| {
+                map.into_iter()
+                    .flatten()
+                    .filter(|(k, _)| is_mark_key(k))
+                    .map(|(k, v)| {
+                        let text = match v {
+                            Value::String(s) => Text::String(s.clone()),
+                            other => Text::Other(other.to_string()),
+                        };
+                        (k.clone(), text)
+                    })
+                    .collect()
+            };
+            places.push((
+                "metadata.annotations".to_string(),
+                marks(annotations(value)),
+            ));
+            if let (Some(kind), Some(field)) = (kind, template_field) {
+                places.push((field, marks(kind.template(value).and_then(annotations))));
+            }
+        }
     }
     let mut spec = MarkSpec::default();
     let mut seen: BTreeMap<String, (String, String)> = BTreeMap::new();
-    for (field, map) in places {
-        let Some(map) = map else { continue };
-        for (key, raw) in map.iter().filter(|(k, _)| is_mark_key(k)) {
+    for (field, entries) in places {
+        for (key, raw) in entries {
             let at = format!("{field}.{key}");
             let text = match raw {
-                Value::String(s) => s.clone(),
-                other => {
+                Text::String(s) => s,
+                Text::Other(other) => {
                     return Err(Error::new(format!(
                         "annotation values must be strings, this one is {other}; quote it"
                     ))
@@ -151,7 +204,7 @@ fn annotation_mark(doc: &Document) -> Result<Option<MarkSpec>> {
                     .field(at));
                 }
             };
-            if let Some((other_field, other_text)) = seen.get(key)
+            if let Some((other_field, other_text)) = seen.get(&key)
                 && *other_text != text
             {
                 return Err(Error::new(format!(
@@ -162,7 +215,7 @@ fn annotation_mark(doc: &Document) -> Result<Option<MarkSpec>> {
             }
             spec.set(&key[keys::MARK_PREFIX.len()..], &text, &Origin::Annotation)
                 .map_err(|e| Error::new(e).at(&doc.label()).field(at.clone()))?;
-            seen.insert(key.clone(), (at, text));
+            seen.insert(key, (at, text));
         }
     }
     if seen.is_empty() {
@@ -183,6 +236,12 @@ fn annotation_mark(doc: &Document) -> Result<Option<MarkSpec>> {
         .field(seen.into_values().next().map(|(f, _)| f).unwrap_or_default()));
     }
     Ok(Some(spec))
+}
+
+/// An annotation value: a string, or anything else (spelled as JSON, for the message).
+enum Text {
+    String(String),
+    Other(String),
 }
 
 fn annotations(object: &Value) -> Option<&serde_json::Map<String, Value>> {

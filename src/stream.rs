@@ -9,6 +9,8 @@
 
 use std::ops::Range;
 
+use crate::lines;
+
 /// One document of the stream, as offsets into the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RawDoc {
@@ -51,6 +53,9 @@ fn marker(line: &[u8]) -> Option<bool> {
 }
 
 /// Splits `input` into documents. Never fails: deciding what a document means is the parser's job.
+///
+/// Only lines that start with `-` (or the first line, which may start with a BOM) can be
+/// markers, so the search jumps from one such line to the next instead of visiting every line.
 pub fn split(input: &[u8]) -> Vec<RawDoc> {
     let mut docs = Vec::new();
     let mut current = RawDoc {
@@ -58,45 +63,33 @@ pub fn split(input: &[u8]) -> Vec<RawDoc> {
         body_start: 0,
         end: 0,
     };
-    let mut pos = 0;
-    while pos < input.len() {
-        let next = match memchr_newline(&input[pos..]) {
-            Some(i) => pos + i + 1,
-            None => input.len(),
-        };
-        // Only lines starting with `-` (or the BOM on line 1) can be markers.
-        let first = input[pos];
-        if first == b'-' || (pos == 0 && first == BOM[0]) {
-            let mut line = &input[pos..next];
-            line = line.strip_suffix(b"\n").unwrap_or(line);
-            line = line.strip_suffix(b"\r").unwrap_or(line);
-            if pos == 0 {
-                line = line.strip_prefix(BOM).unwrap_or(line);
-            }
-            if let Some(tail) = marker(line) {
-                if pos > current.start {
-                    current.end = pos;
-                    docs.push(current);
-                }
-                current = RawDoc {
-                    start: pos,
-                    body_start: if tail { pos } else { next },
-                    end: next,
-                };
-            }
+    let mut candidate = (!input.is_empty()).then_some(0);
+    while let Some(pos) = candidate {
+        let next = lines::line_end(input, pos);
+        let mut line = &input[pos..next];
+        line = line.strip_suffix(b"\n").unwrap_or(line);
+        line = line.strip_suffix(b"\r").unwrap_or(line);
+        if pos == 0 {
+            line = line.strip_prefix(BOM).unwrap_or(line);
         }
-        pos = next;
+        if let Some(tail) = marker(line) {
+            if pos > current.start {
+                current.end = pos;
+                docs.push(current);
+            }
+            current = RawDoc {
+                start: pos,
+                body_start: if tail { pos } else { next },
+                end: next,
+            };
+        }
+        candidate = lines::next_line_start(input, pos, |b| b == b'-');
     }
-    if pos > current.start {
-        current.end = pos;
+    if input.len() > current.start {
+        current.end = input.len();
         docs.push(current);
     }
     docs
-}
-
-/// Position of the first `\n` in `bytes`.
-fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
 }
 
 /// Whether the bytes written so far end a line, so that a new `---` marker can follow.
@@ -120,6 +113,87 @@ mod tests {
             .iter()
             .map(|d| &input[d.body()])
             .collect()
+    }
+
+    /// The line-by-line splitter this module started with: every line is looked at.
+    fn split_line_by_line(input: &[u8]) -> Vec<RawDoc> {
+        let mut docs = Vec::new();
+        let mut current = RawDoc {
+            start: 0,
+            body_start: 0,
+            end: 0,
+        };
+        let mut pos = 0;
+        while pos < input.len() {
+            let next = match input[pos..].iter().position(|&b| b == b'\n') {
+                Some(i) => pos + i + 1,
+                None => input.len(),
+            };
+            let mut line = &input[pos..next];
+            line = line.strip_suffix(b"\n").unwrap_or(line);
+            line = line.strip_suffix(b"\r").unwrap_or(line);
+            if pos == 0 {
+                line = line.strip_prefix(BOM).unwrap_or(line);
+            }
+            if let Some(tail) = marker(line) {
+                if pos > current.start {
+                    current.end = pos;
+                    docs.push(current);
+                }
+                current = RawDoc {
+                    start: pos,
+                    body_start: if tail { pos } else { next },
+                    end: next,
+                };
+            }
+            pos = next;
+        }
+        if pos > current.start {
+            current.end = pos;
+            docs.push(current);
+        }
+        docs
+    }
+
+    /// Every stream of the corpus and the cases, and cut-off prefixes of them.
+    fn sample_streams() -> Vec<Vec<u8>> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+        let mut files = Vec::new();
+        let mut dirs = vec![root];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "yaml") {
+                    files.push(std::fs::read(path).unwrap());
+                }
+            }
+        }
+        assert!(files.len() > 40, "the corpus and the cases are there");
+        files
+    }
+
+    #[test]
+    fn agrees_with_the_line_by_line_splitter() {
+        let mut inputs = sample_streams();
+        for extra in [
+            "---",
+            "---\r",
+            "-",
+            "\u{feff}---\n",
+            "\u{feff}",
+            "a\n-\n--\n---x\n--- x\n---\t\n---\r\n---\rx\n",
+            "--- # c\n- a\n- b\n---\n---\n",
+        ] {
+            inputs.push(extra.as_bytes().to_vec());
+        }
+        for input in &inputs {
+            for cut in [input.len(), input.len() / 2, input.len().saturating_sub(1)] {
+                let input = &input[..cut];
+                assert_eq!(split(input), split_line_by_line(input));
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,318 @@
+//! The fast paths agree with the parser: the line scanners of `head` (a document's head, a
+//! Service's selector) read exactly what `yaml::parse` reads, or decline. Checked on every
+//! document of the corpus and the cases, and on variants of them with constructs inserted that
+//! a line scanner could misread (multi-line quoted scalars and flow collections that run onto
+//! column 0, lone `\r`s, tabs, duplicate keys, YAML 1.1 scalars).
+
+mod common;
+
+use migration_hook::head::{self, Head};
+use migration_hook::stream;
+use migration_hook::yaml;
+use serde_json::Value;
+
+/// Every document body of the corpus and the cases.
+fn bodies() -> Vec<String> {
+    let mut files = Vec::new();
+    let mut dirs = vec![common::root().join("testdata")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut out = Vec::new();
+    for path in files {
+        let input = std::fs::read(&path).unwrap();
+        let Ok(text) = std::str::from_utf8(&input) else {
+            continue;
+        };
+        for raw in stream::split(&input) {
+            out.push(text[raw.body()].to_string());
+        }
+    }
+    out
+}
+
+/// What the parser reads as a Service selector (`Selector::from_map`'s input, as pairs).
+fn parsed_selector(value: &Value) -> Option<Vec<(String, String)>> {
+    let map = value.get("spec")?.get("selector")?.as_object()?;
+    Some(
+        map.iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), text)
+            })
+            .collect(),
+    )
+}
+
+fn sorted(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    pairs.sort();
+    pairs
+}
+
+/// What the parser reads at `path`: the entries whose keys start with `prefix`, or `Err` when
+/// one of them is not a string (the scanner must then decline).
+fn parsed_entries(value: &Value, path: &[&str], prefix: &str) -> Result<Vec<(String, String)>, ()> {
+    let map = path
+        .iter()
+        .try_fold(value, |v, k| v.get(k))
+        .and_then(Value::as_object);
+    let mut out = Vec::new();
+    for (k, v) in map.into_iter().flatten() {
+        if k.starts_with(prefix) {
+            out.push((k.clone(), v.as_str().ok_or(())?.to_string()));
+        }
+    }
+    Ok(out)
+}
+
+/// The annotation paths select.rs reads with `map_at`.
+const ANNOTATION_PATHS: &[&[&str]] = &[
+    &["metadata", "annotations"],
+    &["spec", "template", "metadata", "annotations"],
+    &[
+        "spec",
+        "jobTemplate",
+        "spec",
+        "template",
+        "metadata",
+        "annotations",
+    ],
+];
+
+/// Checks one body; returns (head scanned, selector scanned).
+fn check(body: &str) -> (bool, bool) {
+    let Ok(value) = yaml::parse(body) else {
+        // The scanners may read anything from a document the parser rejects: such a document
+        // is never acted on unless parsed, and the parse error is what the user sees.
+        return (false, false);
+    };
+    if head::has_lone_cr(body) {
+        return (false, false);
+    }
+    let head = head::scan(body);
+    if let Some(head) = &head {
+        assert_eq!(head, &Head::from_value(&value), "head of:\n{body}");
+    }
+    let selector = head::service_selector(body).map(|s| {
+        s.map(|pairs| {
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect::<Vec<_>>()
+        })
+    });
+    if let Some(scanned) = head::scan_head(body)
+        && let Some(from_spec) = head::service_selector_at(body, scanned.spec_line)
+    {
+        let from_spec = from_spec.map(|pairs| {
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect::<Vec<_>>()
+        });
+        assert_eq!(
+            from_spec.map(sorted),
+            parsed_selector(&value).map(sorted),
+            "selector from spec_line of:\n{body}"
+        );
+    }
+    if let Some(selector) = &selector {
+        assert_eq!(
+            selector.clone().map(sorted),
+            parsed_selector(&value).map(sorted),
+            "selector of:\n{body}"
+        );
+    }
+    for path in ANNOTATION_PATHS {
+        for prefix in ["migration-hook/", ""] {
+            let scanned = head::map_at(body, path, |k| k.starts_with(prefix));
+            if let Some(scanned) = scanned {
+                let scanned: Vec<(String, String)> = scanned
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+                assert_eq!(
+                    Ok(scanned),
+                    parsed_entries(&value, path, prefix),
+                    "{path:?} of:\n{body}"
+                );
+            }
+        }
+    }
+    (head.is_some(), selector.is_some())
+}
+
+#[test]
+fn scanners_agree_with_the_parser_on_every_document() {
+    let bodies = bodies();
+    let mut parsed = 0;
+    let mut heads = 0;
+    let mut services = 0;
+    let mut selectors = 0;
+    for body in &bodies {
+        let (head, selector) = check(body);
+        if yaml::parse(body).is_ok() {
+            parsed += 1;
+            heads += usize::from(head);
+            if body.contains("kind: Service\n") {
+                services += 1;
+                selectors += usize::from(selector);
+            }
+        }
+    }
+    assert!(parsed > 500, "{parsed} documents");
+    // The fast paths are taken, not just correct: nearly every real document is scanned.
+    assert!(
+        heads * 100 >= parsed * 99,
+        "{heads} of {parsed} heads scanned"
+    );
+    assert!(
+        selectors * 100 >= services * 90,
+        "{selectors} of {services} Service selectors scanned"
+    );
+}
+
+/// Lines that a scanner skipping indented content could misread, each inserted after every
+/// line of a document in turn.
+const TRAPS: &[&str] = &[
+    "  trap: \"open\nkind: Trap\nmetadata:\n  name: trap\"",
+    "  trap: 'open\nkind: Trap'",
+    "  - \"open\nkind: Trap\"",
+    "  trap: [open,\nkind: Trap]",
+    "  trap: {open: 1,\nkind: Trap}",
+    "    \"quoted key\": \"open\nspec:\n  selector:\n    trap: x\"",
+    "  trap: |\n    \"not open\nkind: Trap",
+    "  trap: >-\n    [not open\nkind: Trap",
+    "  trap: |2\n     x\nkind: Trap",
+    "  trap: x\rkind: Trap",
+    "kind: on",
+    "kind: 0123",
+    "kind: 1e3",
+    "kind: 12",
+    "metadata:\n  namespace: trap",
+    "metadata: {}",
+    "  annotations:\n    trap: x",
+    "  name: \"a\\x41\"",
+    "  name: y",
+    "spec:\n  selector:\n    app: on",
+    "spec:\n  selector:\n    app: x\n    app: y",
+    "spec:\n  selector:\n    app: \"open\n  trap: x\"",
+    "spec:\n  selector: {app: x}",
+    "spec:\n  selector:\n  - x",
+    "spec:\n  selector:\n    app:\n      deeper: x",
+    "spec:\n  selector:\n    \"a\\\"b\": 'c''d'",
+    "  trap: [\"a\", 'b', {c: \"d\"}]",
+    "  trap: [a\"b, \"c]\nkind: Trap\"",
+    "  trap: {\"a\":\"b\"}",
+    "  trap: &anchor x",
+    "  trap: !!str x",
+    "  \ttrap: x",
+    "\ttrap: x",
+    "  # \"comment\nkind: Trap",
+    "  trap: plain \"quote\nkind: Trap",
+    "spec:\n  selector: {}",
+    "spec:\n  template:\n    metadata:\n      annotations:\n        migration-hook/container: \"open\nkind: Trap\"",
+    "spec:\n  template:\n    metadata:\n      annotations:\n        migration-hook/container: m\n        migration-hook/container: n",
+    "spec:\n  template:\n    metadata:\n      annotations:\n        migration-hook/weight: 5\n        other: |\n          x: \"y",
+    "spec:\n  template:\n    metadata:\n      annotations:\n      - x",
+    "spec:\n  template:\n    metadata:\n      annotations: {migration-hook/container: m}",
+    "spec:\n  template:\n    metadata:\n      annotations:\n    spec: {}\n  template: {}",
+    "  template:\n    metadata:\n      annotations:\n        migration-hook/container: m",
+    "    metadata:\n      annotations:\n        migration-hook/container: on",
+    "      annotations:\n        migration-hook/container: \"m\"",
+    "        migration-hook/hook: auto",
+];
+
+#[test]
+fn scanners_agree_with_the_parser_on_traps() {
+    // A few documents of each shape the scanners care about, from the corpus.
+    let bodies = bodies();
+    let mut samples: Vec<&String> = Vec::new();
+    for kind in [
+        "kind: Service\n",
+        "kind: Deployment\n",
+        "kind: ConfigMap\n",
+        "kind: Secret\n",
+    ] {
+        samples.extend(
+            bodies
+                .iter()
+                .filter(|b| b.contains(kind) && b.len() < 4000)
+                .take(3),
+        );
+    }
+    assert!(samples.len() >= 10);
+    let mut checked = 0;
+    for body in samples {
+        let lines: Vec<&str> = body.split_inclusive('\n').collect();
+        for at in 0..=lines.len() {
+            for trap in TRAPS {
+                let mut variant = lines[..at].concat();
+                if !variant.is_empty() && !variant.ends_with('\n') {
+                    variant.push('\n');
+                }
+                variant.push_str(trap);
+                variant.push('\n');
+                variant.push_str(&lines[at..].concat());
+                check(&variant);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 1000);
+}
+
+#[test]
+fn scanners_decline_what_they_cannot_read_exactly() {
+    for body in [
+        "spec:\n  a: \"x\nkind: B\"\n",
+        "spec:\n  a: [x,\nkind: B]\n",
+        "a: [x,\nkind: B]\n",
+        "kind: on\n",
+        "kind: 0123\n",
+        "metadata:\n  labels:\n    a: \"x\n  name: evil\"\n",
+    ] {
+        assert!(yaml::parse(body).is_ok(), "{body}");
+        assert_eq!(head::scan(body), None, "{body}");
+    }
+    assert_eq!(
+        head::service_selector("spec:\n  selector:\n    a: \"x\n    b: y\"\n"),
+        None
+    );
+    assert!(head::has_lone_cr("a: 1\rkind: B\n"));
+    assert!(!head::has_lone_cr("a: 1\r\nkind: B\r\n"));
+}
+
+#[test]
+fn scanners_read_the_usual_shapes() {
+    let head = head::scan("# c\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  labels:\n    a: \"x\"\nspec:\n  x: \"y\n  z\"\n").unwrap();
+    assert_eq!(head.kind.as_deref(), Some("Service"));
+    assert_eq!(head.name.as_deref(), Some("web"));
+    let selector = head::service_selector(
+        "apiVersion: v1\nkind: Service\nspec:\n  ports:\n  - port: 80\n  selector:\n    app: web\n    'tier': \"api\"\n    app: web2\n",
+    );
+    assert_eq!(
+        selector,
+        Some(Some(vec![
+            ("app".into(), "web2".into()),
+            ("tier".into(), "api".into())
+        ]))
+    );
+    assert_eq!(head::service_selector("kind: Service\n"), Some(None));
+    assert_eq!(
+        head::service_selector("spec:\n  selector:\n    a: b\nspec:\n  type: X\n"),
+        Some(None)
+    );
+}
