@@ -65,6 +65,9 @@ pub struct WorkloadEdit {
     pub label: DocLabel,
     /// What was taken out, for people.
     pub removed: Vec<String>,
+    /// What was taken out, as data: the intended meaning of the edit (a mapping left empty
+    /// goes with its key). Tests apply these to Kubernetes' own reading of the input.
+    pub removals: Vec<Removal>,
     pub edited: Edited,
 }
 
@@ -461,5 +464,6 @@ fn workload_edit(docs: &Documents, draft: &Draft) -> Result<Option<WorkloadEdit>
         label: doc.label(),
         removed,
         edited: edit::apply(doc.body, value, &removals),
+        removals,
     }))
 }

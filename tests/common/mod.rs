@@ -2,6 +2,9 @@
 //! a user would see into one snapshot text.
 #![allow(dead_code)]
 
+pub mod inputs;
+pub mod oracle;
+
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
