@@ -3,12 +3,16 @@
 //! Kubernetes (and Helm) read YAML with go-yaml v2's YAML 1.1 rules: `0644` is octal 420, the
 //! last of two duplicate keys wins, and `"yes"` must stay quoted. serde-saphyr is set up to read
 //! the same values and its emitter quotes every YAML-1.1-ambiguous string, so what we re-emit
-//! means the same to Kubernetes (`reference/yaml-fidelity.md` §2). The serde_yaml family does
-//! not, which is why it is not used here (DESIGN.md §5).
+//! means the same to Kubernetes (`reference/yaml-fidelity.md` §2). Where serde-saphyr's reading
+//! of a plain scalar still differs from Go's (`tRue`, `1__0`, a `yes:` key), `resolve` respells
+//! it first. The serde_yaml family does not read like Go, which is why it is not used here
+//! (DESIGN.md §5).
 
 use std::fmt;
 
 use serde_json::Value;
+
+use crate::resolve;
 
 /// Deepest nesting we parse. Kubernetes objects stay far below; the limit keeps hostile input
 /// from exhausting the stack.
@@ -50,6 +54,24 @@ fn options() -> serde_saphyr::Options {
 /// Parses one document's body. An empty or comment-only body is `Value::Null`.
 pub fn parse(text: &str) -> Result<Value, YamlError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Plain scalars serde-saphyr would read differently from Go get one spelling first.
+    let rewritten = resolve::go_compatible(text).map_err(|(offset, message)| {
+        let before = &text[..offset];
+        let line = before.matches('\n').count() as u64 + 1;
+        let column = before
+            .rsplit('\n')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .count() as u64
+            + 1;
+        YamlError {
+            line: Some(line),
+            column: Some(column),
+            message,
+        }
+    })?;
+    let text = rewritten.as_deref().unwrap_or(text);
     serde_saphyr::from_str_with_options(text, options()).map_err(|e| {
         let location = e.location();
         YamlError {
@@ -63,6 +85,16 @@ pub fn parse(text: &str) -> Result<Value, YamlError> {
 /// The message without its location prefix or any trailing context lines.
 fn first_line(rendered: &str) -> String {
     let line = rendered.lines().next().unwrap_or("invalid YAML").trim();
+    if let Some(breach) = line.strip_prefix("budget breached: ") {
+        let breach = breach.split(" at line ").next().unwrap_or(breach);
+        // `Nodes { nodes: 250001 }`: a limit that keeps hostile input (alias bombs, deep
+        // nesting, huge scalars) from exhausting memory, time or the stack.
+        let limit = breach.split([' ', '{']).next().unwrap_or(breach);
+        return format!(
+            "the document exceeds the parser's {} limit ({breach}): an alias bomb, or far larger or deeper than any Kubernetes object",
+            limit.to_ascii_lowercase()
+        );
+    }
     if line.contains("multiple YAML documents") {
         // `a: 1` `...` `b: 2` in one chunk: kubectl would silently drop `b`.
         return "content after a `...` document end marker (Kubernetes would ignore it)".into();
@@ -92,8 +124,28 @@ mod tests {
 
     #[test]
     fn reads_like_go() {
-        let v = parse("m: 0644\ny: \"yes\"\nb: yes\nd: 1\nd: 2\nn: 0o17\n").unwrap();
-        assert_eq!(v, json!({"m": 420, "y": "yes", "b": true, "d": 2, "n": 15}));
+        let v =
+            parse("m: 0644\nq: \"yes\"\nb: yes\nd: 1\nd: 2\no: 0o17\nt: tRue\nu: 1__0\n").unwrap();
+        assert_eq!(
+            v,
+            json!({"m": 420, "q": "yes", "b": true, "d": 2, "o": 15, "t": "tRue", "u": 10})
+        );
+        // Go turns non-string keys into their JSON spelling: `y` is the boolean true.
+        let v = parse(
+            "y: a
+n: b
+0644: c
+",
+        )
+        .unwrap();
+        assert_eq!(v, json!({"true": "a", "false": "b", "420": "c"}));
+        let e = parse(
+            "a: 1
+~: x
+",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.column), (Some(2), Some(1)));
     }
 
     #[test]
