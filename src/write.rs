@@ -21,7 +21,15 @@ pub fn write(docs: &Documents, plan: &Plan) -> Vec<u8> {
                 out.push_str(&input[doc.raw.start..doc.raw.body_start]);
                 match &e.edited {
                     Edited::Surgical(ranges) => out.push_str(&edit::cut(doc.body, ranges)),
-                    Edited::Reemitted(text) => out.push_str(text),
+                    Edited::Reemitted(text) => {
+                        // A marker line that carries content (`--- {kind: …}`) is part of the
+                        // body, so the re-emitted body has lost it: without a new one, the
+                        // document would run into the previous one.
+                        if doc.raw.body_start == doc.raw.start && doc.index > 0 {
+                            out.push_str("---\n");
+                        }
+                        out.push_str(text)
+                    }
                 }
             }
         }
