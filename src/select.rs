@@ -124,8 +124,10 @@ fn markable(doc: &Document) -> Option<WorkloadKind> {
 fn annotation_mark(doc: &Document) -> Result<Option<MarkSpec>> {
     let kind = WorkloadKind::of(doc.head.api_version.as_deref(), doc.kind());
     // Pod-template annotations are deep in the document; only a document that mentions the
-    // prefix at all can carry them, and only those are parsed.
-    let may_carry = doc.head.marked || (kind.is_some() && doc.body.contains(keys::MARK_PREFIX));
+    // prefix at all can carry them, and only those are parsed. One whose kind is unknown
+    // (because it does not parse) is read too: a mark there must not be silently ignored.
+    let may_carry = doc.head.marked
+        || ((kind.is_some() || doc.head.kind.is_none()) && doc.body.contains(keys::MARK_PREFIX));
     if !may_carry {
         return Ok(None);
     }
