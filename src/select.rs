@@ -123,17 +123,22 @@ fn markable(doc: &Document) -> Option<WorkloadKind> {
 /// The `migration-hook/*` annotations of a document, as a spec; `None` if it has none.
 fn annotation_mark(doc: &Document) -> Result<Option<MarkSpec>> {
     let kind = WorkloadKind::of(doc.head.api_version.as_deref(), doc.kind());
+    // A workload kind by name alone: a Deployment whose apiVersion is missing or wrong still
+    // has its marks read, so that they are reported instead of silently ignored.
+    let named = WorkloadKind::ALL
+        .into_iter()
+        .find(|k| doc.kind() == Some(k.kind()));
     // Pod-template annotations are deep in the document; only a document that mentions the
     // prefix at all can carry them, and only those are parsed. One whose kind is unknown
     // (because it does not parse) is read too: a mark there must not be silently ignored.
     let may_carry = doc.head.marked
-        || ((kind.is_some() || doc.head.kind.is_none()) && doc.body.contains(keys::MARK_PREFIX));
+        || ((named.is_some() || doc.head.kind.is_none()) && doc.body.contains(keys::MARK_PREFIX));
     if !may_carry {
         return Ok(None);
     }
     let value = doc.value()?;
     let mut places = vec![("metadata.annotations".to_string(), annotations(value))];
-    if let Some(kind) = kind {
+    if let Some(kind) = kind.or(named) {
         let field = join_field(&kind.template_field(), "metadata.annotations");
         places.push((field, kind.template(value).and_then(annotations)));
     }
@@ -176,6 +181,19 @@ fn annotation_mark(doc: &Document) -> Result<Option<MarkSpec>> {
         )
         .at(&doc.label())
         .field(seen.into_values().next().map(|(f, _)| f).unwrap_or_default()));
+    }
+    if let (None, Some(named)) = (kind, named) {
+        let found = match &doc.head.api_version {
+            None => "there is none".to_string(),
+            Some(v) => format!("this one is {v:?}"),
+        };
+        return Err(Error::new(format!(
+            "a {} needs apiVersion {} and {found}: Kubernetes would reject the document, and migration-hook cannot convert it",
+            named.kind(),
+            named.api_version()
+        ))
+        .at(&doc.label())
+        .field("apiVersion"));
     }
     if kind.is_none() {
         return Err(Error::new(
@@ -293,6 +311,28 @@ fn available(docs: &Documents, kind: Option<WorkloadKind>) -> String {
         }
         format!("; {what} in the input: {list}")
     };
+    // A workload by name whose apiVersion keeps it from being one.
+    let misversioned: Vec<String> = docs
+        .iter()
+        .filter(|d| !d.is_hook() && markable(d).is_none())
+        .filter_map(|d| {
+            let k = WorkloadKind::ALL
+                .into_iter()
+                .find(|k| d.kind() == Some(k.kind()) && kind.is_none_or(|want| want == *k))?;
+            Some(format!(
+                "{} has apiVersion {}, not {}",
+                d.label(),
+                d.head
+                    .api_version
+                    .as_deref()
+                    .map_or("(none)".into(), |v| format!("{v:?}")),
+                k.api_version()
+            ))
+        })
+        .collect();
+    if !misversioned.is_empty() {
+        out.push_str(&format!(" ({})", misversioned.join("; ")));
+    }
     let unreadable: Vec<String> = docs
         .iter()
         .filter(|d| d.head.kind.is_none() && d.parse_error().is_some())
@@ -303,6 +343,22 @@ fn available(docs: &Documents, kind: Option<WorkloadKind>) -> String {
             " (document {} could not be parsed)",
             unreadable.join(", ")
         ));
+    }
+    // A list or a scalar where an object should be (`- kind: Deployment …`).
+    let not_objects: Vec<String> = docs
+        .iter()
+        .filter(|d| d.head.kind.is_none())
+        .filter_map(|d| {
+            let what = match d.value().ok()? {
+                Value::Array(_) => "a list",
+                Value::String(_) | Value::Number(_) | Value::Bool(_) => "a scalar",
+                Value::Null | Value::Object(_) => return None,
+            };
+            Some(format!("document {} is {what}, not an object", d.index + 1))
+        })
+        .collect();
+    if !not_objects.is_empty() {
+        out.push_str(&format!(" ({})", not_objects.join("; ")));
     }
     out
 }
