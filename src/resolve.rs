@@ -220,11 +220,25 @@ pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
         };
         Some(slot)
     };
+    let mut started = false;
     for item in Parser::new_from_str(text) {
         let Ok((event, span)) = item else {
             return Ok(None);
         };
         match event {
+            Event::DocumentStart(..) if !started => {
+                started = true;
+                if let Some(at) = span
+                    .start
+                    .byte_offset()
+                    .and_then(|d| end_marker_before(text, d))
+                {
+                    return Err((
+                        at,
+                        "a `...` document end marker before the document's content, which readers disagree about (kubectl reads an empty first document, Helm 4 the content after it); remove the `...`".into(),
+                    ));
+                }
+            }
             Event::Scalar(value, style, _, tag) => {
                 let slot = advance(&mut stack);
                 if style != ScalarStyle::Plain || tag.is_some() {
@@ -278,6 +292,24 @@ pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
     }
     out.push_str(&text[at..]);
     Ok(Some(out))
+}
+
+/// The offset of a `...` line before `end`, if any (before a document's first content, only
+/// blank and comment lines can precede it).
+fn end_marker_before(text: &str, end: usize) -> Option<usize> {
+    let mut at = 0;
+    for line in text[..end.min(text.len())].split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix("...")
+            && rest
+                .chars()
+                .next()
+                .is_none_or(|c| matches!(c, ' ' | '\t' | '\r' | '\n' | '#'))
+        {
+            return Some(at);
+        }
+        at += line.len();
+    }
+    None
 }
 
 /// The spelling of a plain value that serde-saphyr reads as Go reads `plain`, if it differs.
@@ -380,6 +412,9 @@ mod tests {
             Some("v: \"tRue\"\n\"420\": 10\nl: [\"oN\", \"1e400\", 8.0, true]\n".into())
         );
         assert_eq!(go_compatible("~: x\n").unwrap_err().0, 0);
+        // `...` before the content: kubectl and Helm 4 disagree about what follows.
+        assert_eq!(go_compatible("# c\n...\nkind: A\n").unwrap_err().0, 4);
+        assert_eq!(go_compatible("kind: A\n...\n").unwrap(), None);
         // Complex keys and aliases keep the key/value bookkeeping right.
         assert_eq!(
             go_compatible("? [a]\n: yEs\nb: &x 0_8\nc: *x\nyes: d\n").unwrap(),

@@ -206,9 +206,8 @@ pub fn differential(oracle: &Oracle, name: &str, input: &[u8], run: &Run) -> Com
     );
     let per_doc: Vec<Vec<u8>> = docs
         .iter()
-        .map(|d| d.text.as_bytes())
-        .chain(out.iter().map(Vec::as_slice))
-        .map(helm4_marker)
+        .map(|d| chunk(d.text.as_bytes(), d.index == 0))
+        .chain(out.iter().enumerate().map(|(i, d)| chunk(d, i == 0)))
         .collect();
     let mut streams: Vec<&[u8]> = per_doc.iter().map(Vec::as_slice).collect();
     streams.push(input);
@@ -304,12 +303,21 @@ pub fn differential(oracle: &Oracle, name: &str, input: &[u8], run: &Run) -> Com
     compared
 }
 
-/// One document's text as Helm 4 hands it to Kubernetes: kubectl's reader rejects a `---` line
-/// that carries content (`--- {kind: A}`, `--- |`), Helm 4's splitter (`(?m)^---[ \t]*`) takes
-/// the content as the start of the document. So for reading one document on its own, such a
-/// marker line is split in two. (Whole streams are read as kubectl reads them, rejections and all.)
-fn helm4_marker(text: &[u8]) -> Vec<u8> {
-    let bom = if text.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+/// One document's text as the chunk Kubernetes reads for it in the stream:
+/// - kubectl's reader swallows the `---` line that ends the previous chunk, so a document
+///   after the first is read without its bare marker line (which matters: `---⏎...⏎x: 1` is
+///   an empty document followed by another, `...⏎x: 1` is `x: 1`);
+/// - kubectl's reader rejects a `---` line that carries content (`--- {kind: A}`, `--- |`);
+///   Helm 4's splitter (`(?m)^---[ \t]*`) takes the content as the start of the document,
+///   and so does this.
+///
+/// Whole streams are read as kubectl reads them, rejections and all.
+fn chunk(text: &[u8], first: bool) -> Vec<u8> {
+    let bom = if text.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
     let Some(rest) = text[bom..].strip_prefix(b"---") else {
         return text.to_vec();
     };
@@ -318,9 +326,20 @@ fn helm4_marker(text: &[u8]) -> Vec<u8> {
         .position(|b| !matches!(b, b' ' | b'\t'))
         .unwrap_or(rest.len());
     match rest.get(content) {
-        Some(b'#' | b'\n' | b'\r') | None => text.to_vec(),
+        // A bare marker (maybe with a comment).
+        Some(b'#' | b'\n' | b'\r') | None => {
+            if first {
+                text.to_vec()
+            } else {
+                let line_end = rest
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .map_or(rest.len(), |i| i + 1);
+                rest[line_end..].to_vec()
+            }
+        }
         Some(_) if content > 0 => [b"---\n".as_slice(), &rest[content..]].concat(),
-        Some(_) => text.to_vec(),
+        _ => text.to_vec(),
     }
 }
 
