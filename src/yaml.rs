@@ -89,10 +89,17 @@ fn first_line(rendered: &str) -> String {
         let breach = breach.split(" at line ").next().unwrap_or(breach);
         // `Nodes { nodes: 250001 }`: a limit that keeps hostile input (alias bombs, deep
         // nesting, huge scalars) from exhausting memory, time or the stack.
-        let limit = breach.split([' ', '{']).next().unwrap_or(breach);
+        let name = breach.split([' ', '{']).next().unwrap_or(breach);
+        // `ScalarBytes` → `scalar bytes`
+        let mut limit = String::new();
+        for c in name.chars() {
+            if c.is_ascii_uppercase() && !limit.is_empty() {
+                limit.push(' ');
+            }
+            limit.push(c.to_ascii_lowercase());
+        }
         return format!(
-            "the document exceeds the parser's {} limit ({breach}): an alias bomb, or far larger or deeper than any Kubernetes object",
-            limit.to_ascii_lowercase()
+            "the document exceeds the parser's limit on {limit} ({breach}): an alias bomb, or far larger or deeper than any Kubernetes object"
         );
     }
     if line.contains("multiple YAML documents") {
