@@ -492,7 +492,13 @@ pub fn synthetic(rng: &mut Rng) -> (Vec<u8>, Vec<String>) {
         }
         // Where the mark goes: 0 workload annotations, 1 pod annotations, 2 a flag, 3 none.
         let mark = rng.below(4);
-        let container_name = if rng.chance(90) { "migrate" } else { "app" };
+        // `--command` applies to every workload marked by flag, so only one may need it.
+        let command_taken = args.iter().any(|a| a == "--command");
+        let container_name = if rng.chance(90) || (mark == 2 && command_taken) {
+            "migrate"
+        } else {
+            "app"
+        };
         let mut mark_annotations = vec![("migration-hook/container", raw(container_name))];
         if container_name == "app" || rng.chance(20) {
             mark_annotations.push(("migration-hook/command", raw("'[\"migrate\",\"up\"]'")));
