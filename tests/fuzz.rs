@@ -11,7 +11,8 @@
 //! the test process (it must give the same bytes) and, when the Go oracle is built, the output
 //! must read to Kubernetes as the input with the intended edits (`common/oracle.rs`).
 //!
-//! `MIGRATION_HOOK_FUZZ_ITERATIONS` sets the number of inputs (default 1500, what CI runs).
+//! `MIGRATION_HOOK_FUZZ_ITERATIONS` sets the number of inputs (default 1500, what CI runs);
+//! `MIGRATION_HOOK_FUZZ_REPLAY="file.yaml …"` checks saved inputs instead.
 
 mod common;
 #[path = "fuzz/inputs.rs"]
@@ -328,6 +329,24 @@ fn the_binary_never_panics_hangs_or_truncates() {
     let seed = env_u64("MIGRATION_HOOK_FUZZ_SEED").unwrap_or(DEFAULT_SEED);
     let only = env_u64("MIGRATION_HOOK_FUZZ_ONLY");
     let oracle = Oracle::find();
+    if let Ok(files) = std::env::var("MIGRATION_HOOK_FUZZ_REPLAY") {
+        // Check saved inputs (`target/fuzz-failures/*.yaml` with their `.args`) instead.
+        let mut failed = Vec::new();
+        for file in files.split_whitespace() {
+            let input = std::fs::read(file).unwrap();
+            let args: Vec<String> = std::fs::read_to_string(Path::new(file).with_extension("args"))
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_string)
+                .collect();
+            let mut tally = Tally::default();
+            if let Err(e) = check(&input, &args, &common::root(), oracle.as_ref(), &mut tally) {
+                failed.push(format!("{file}: {e}"));
+            }
+        }
+        assert!(failed.is_empty(), "{failed:#?}");
+        return;
+    }
     let seeds = seeds();
     // Monsters grow with the run: a long local run also tries 8 MB scalars and deeper nests.
     let limits = if iterations > DEFAULT_ITERATIONS {
@@ -361,10 +380,11 @@ fn the_binary_never_panics_hangs_or_truncates() {
                 .stack_size(256 << 20)
                 .spawn_scoped(scope, move || {
                     let mut tally = Tally::default();
-                    for index in (worker..iterations).step_by(threads as usize) {
-                        if only.is_some_and(|o| o != index) {
-                            continue;
-                        }
+                    let indices = match only {
+                        Some(o) => o..o + 1,
+                        None => 0..iterations,
+                    };
+                    for index in indices.skip(worker as usize).step_by(threads as usize) {
                         let (input, args, dir, what) = build(seed, index, seeds, limits);
                         if only.is_some() {
                             // Reproducing one input: keep it for a closer look.
