@@ -191,8 +191,12 @@ fn snapshot(name: &str, description: &str, text: String) {
 
 const HUNDRED_MB: usize = 100 << 20;
 
+/// The 100 MB tests take turns: each holds a few copies of its input.
+static BIG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn a_100_mb_scalar_in_a_marked_workload_stops_at_a_limit() {
+    let _turn = BIG.lock().unwrap_or_else(|e| e.into_inner());
     let input = marked_deployment(&"x".repeat(HUNDRED_MB));
     let outcome = run(&[], &common::root(), input.as_bytes());
     snapshot(
@@ -204,6 +208,7 @@ fn a_100_mb_scalar_in_a_marked_workload_stops_at_a_limit() {
 
 #[test]
 fn a_100_mb_scalar_in_an_unread_document_passes_through() {
+    let _turn = BIG.lock().unwrap_or_else(|e| e.into_inner());
     // The ConfigMap is never read by the plan: it is copied as bytes (DESIGN.md §6), and the
     // API server's own size limit will refuse it.
     let mut input = format!(
