@@ -9,7 +9,9 @@
 //!   to Go, strings to serde-saphyr) and reads a float that overflows (`1e400`) as a string;
 //! - keys: Go turns a non-string key into its JSON spelling (`yes:` → `"true"`, `0644:` →
 //!   `"420"`, `1.5e3:` → `"1500"`), where serde-saphyr keeps the key's text; a null key (`~:`)
-//!   or one above `i64` cannot be read by Kubernetes at all.
+//!   or one above `i64` cannot be read by Kubernetes at all;
+//! - flow collections: Go ends a plain scalar at `?` (`{name: a?b}` is an error to Go), YAML 1.2
+//!   parsers read on; such a document is refused.
 //!
 //! So before serde-saphyr reads a document, every plain scalar whose meaning could differ is
 //! replaced, in a copy of the text used only for parsing, by a spelling with one meaning: a
@@ -18,7 +20,7 @@
 
 use std::borrow::Cow;
 
-use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
 
 /// What go-yaml v2 makes of a plain scalar.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -197,7 +199,8 @@ fn format_float32_g(f: f64) -> String {
 
 /// A copy of `text` in which every plain scalar serde-saphyr could read differently from Go
 /// has a spelling with one meaning, or `None` when no scalar needs it. `Err((offset, message))`
-/// for a key Kubernetes cannot read. Text the event parser rejects is returned as is: the real
+/// for what Kubernetes cannot read or readers disagree about: a null key, a `?` in a plain
+/// scalar in a flow collection, a `...` before the content. Text the event parser rejects is returned as is: the real
 /// parse reports the error.
 pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
     /// What the next node in a collection is.
@@ -208,6 +211,9 @@ pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
         Item,
     }
     let mut stack: Vec<Slot> = Vec::new();
+    // The collections' styles, and how many of them are flow collections.
+    let mut styles: Vec<StructureStyle> = Vec::new();
+    let mut flow = 0usize;
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     // The slot the next node fills, and the parent's next slot after it.
     let advance = |stack: &mut Vec<Slot>| -> Option<Slot> {
@@ -248,6 +254,16 @@ pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
                 else {
                     return Ok(None);
                 };
+                // go-yaml (libyaml's YAML 1.1 scanner) ends a plain scalar at `?` inside a flow
+                // collection, where YAML 1.2 parsers read on: `{name: a?b}` is an error to
+                // Kubernetes and a name to us. Refuse it rather than read something else.
+                if flow > 0 && value.contains('?') {
+                    // The value is not quoted: it could be a password.
+                    return Err((
+                        start,
+                        "an unquoted value with a `?` inside a flow collection ({…} or […]), which Kubernetes' YAML parser cannot read; quote it".into(),
+                    ));
+                }
                 // Multi-line plain scalars fold to text with spaces: strings to both parsers.
                 if end > text.len() || text[start..end] != *value || value.contains('\n') {
                     continue;
@@ -263,16 +279,23 @@ pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
                     edits.push((start, end, r));
                 }
             }
-            Event::SequenceStart(..) => {
+            Event::SequenceStart(style, ..) => {
                 advance(&mut stack);
                 stack.push(Slot::Item);
+                styles.push(style);
+                flow += usize::from(style == StructureStyle::Flow);
             }
-            Event::MappingStart(..) => {
+            Event::MappingStart(style, ..) => {
                 advance(&mut stack);
                 stack.push(Slot::Key);
+                styles.push(style);
+                flow += usize::from(style == StructureStyle::Flow);
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 stack.pop();
+                if styles.pop() == Some(StructureStyle::Flow) {
+                    flow -= 1;
+                }
             }
             Event::Alias(..) | Event::UnresolvedAlias(..) => {
                 advance(&mut stack);
@@ -415,6 +438,10 @@ mod tests {
         // `...` before the content: kubectl and Helm 4 disagree about what follows.
         assert_eq!(go_compatible("# c\n...\nkind: A\n").unwrap_err().0, 4);
         assert_eq!(go_compatible("kind: A\n...\n").unwrap(), None);
+        // A `?` in a plain scalar: fine in block style, unreadable to Go in flow style.
+        assert_eq!(go_compatible("a: b?c\n").unwrap(), None);
+        assert_eq!(go_compatible("a: {b: c?d}\n").unwrap_err().0, 7);
+        assert_eq!(go_compatible("a: [x, {n?: y}]\n").unwrap_err().0, 8);
         // Complex keys and aliases keep the key/value bookkeeping right.
         assert_eq!(
             go_compatible("? [a]\n: yEs\nb: &x 0_8\nc: *x\nyes: d\n").unwrap(),

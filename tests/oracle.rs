@@ -113,7 +113,8 @@ fn hazardous_scalars_read_and_emit_like_go() {
         1__0 _1 1_ 0xFFFFFFFFFFFFFFFF 9223372036854775807 9223372036854775808 \
         -9223372036854775808 -9223372036854775809 1e400 -1e400 0.0000000000000000000001 = <<
         -0b101 +0b101 0B101 0X1F 0O17 +0x1F -0x1F 0x1F_ 0b_1 1_e3 1e_3 .5e3 -.5E-3 1.e3 0e0 \
-        00.5 -00.5 0_8 0_9 08_1 0x0 0o0 0b0 -0x0 1e-400 .e3 e3 1e3.5 0xG 1.2.3 - -1 +-1 ++1";
+        00.5 -00.5 0_8 0_9 08_1 0x0 0o0 0b0 -0x0 1e-400 .e3 e3 1e3.5 0xG 1.2.3 - -1 +-1 ++1 \
+        a?b ?x x? http://h/p?q=1";
     let mut texts: Vec<String> = Vec::new();
     for w in words.split_whitespace() {
         texts.push(format!("v: {w}\n"));
@@ -137,9 +138,10 @@ fn hazardous_scalars_read_and_emit_like_go() {
                 emitted.push((text.clone(), v.clone(), migration_hook::yaml::emit(v)));
             }
             (Err(_), Err(_)) => {}
-            // Refusing what Go reads is safe (an error, never a different meaning); only this
-            // one is known: granit-parser rejects a lone `-` in a flow collection.
-            (Ok(_), Err(_)) if text == "{-: [-]}\n" => {}
+            // Refusing what Go reads is safe (an error, never a different meaning); only these
+            // are known: granit-parser rejects a lone `-` in a flow collection, and a `?x` in
+            // one is an explicit key to Go but a plain scalar with a `?` to YAML 1.2 parsers.
+            (Ok(_), Err(_)) if ["{-: [-]}\n", "{?x: [?x]}\n"].contains(&text.as_str()) => {}
             (go, ours) => disagreements.push(format!("{text:?}: Go {go:?}, we {ours:?}")),
         }
     }
