@@ -10,8 +10,9 @@
 //! - keys: Go turns a non-string key into its JSON spelling (`yes:` → `"true"`, `0644:` →
 //!   `"420"`, `1.5e3:` → `"1500"`), where serde-saphyr keeps the key's text; a null key (`~:`)
 //!   or one above `i64` cannot be read by Kubernetes at all;
-//! - flow collections: Go ends a plain scalar at `?` (`{name: a?b}` is an error to Go), YAML 1.2
-//!   parsers read on; such a document is refused.
+//! - flow collections: Go ends a plain scalar at `?` (`{name: a?b}` is an error to Go) and lets
+//!   a tag without a value run on over `,]}` (`[!x, y]` is one item to Go); YAML 1.2 parsers do
+//!   neither. Such a document is refused.
 //!
 //! So before serde-saphyr reads a document, every plain scalar whose meaning could differ is
 //! replaced, in a copy of the text used only for parsing, by a spelling with one meaning: a
@@ -200,7 +201,7 @@ fn format_float32_g(f: f64) -> String {
 /// A copy of `text` in which every plain scalar serde-saphyr could read differently from Go
 /// has a spelling with one meaning, or `None` when no scalar needs it. `Err((offset, message))`
 /// for what Kubernetes cannot read or readers disagree about: a null key, a `?` in a plain
-/// scalar in a flow collection, a `...` before the content. Text the event parser rejects is returned as is: the real
+/// scalar or a valueless tag in a flow collection, a `...` before the content. Text the event parser rejects is returned as is: the real
 /// parse reports the error.
 pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
     /// What the next node in a collection is.
@@ -247,6 +248,14 @@ pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
             }
             Event::Scalar(value, style, _, tag) => {
                 let slot = advance(&mut stack);
+                // go-yaml (YAML 1.1) lets a tag run on over `,]}` in a flow collection, so
+                // `[!x, y]` is one item to Kubernetes and two to us, `[!x]` an error.
+                if flow > 0 && tag.is_some() && value.is_empty() && style == ScalarStyle::Plain {
+                    return Err((
+                        span.start.byte_offset().unwrap_or(0),
+                        "a tag (`!…`) without a value inside a flow collection, which Kubernetes' YAML parser reads differently; give it a value or drop the tag".into(),
+                    ));
+                }
                 if style != ScalarStyle::Plain || tag.is_some() {
                     continue;
                 }
@@ -442,6 +451,13 @@ mod tests {
         assert_eq!(go_compatible("a: b?c\n").unwrap(), None);
         assert_eq!(go_compatible("a: {b: c?d}\n").unwrap_err().0, 7);
         assert_eq!(go_compatible("a: [x, {n?: y}]\n").unwrap_err().0, 8);
+        // A tag without a value in a flow collection swallows the `,` or `]` for Go.
+        assert!(go_compatible("v: [!x, y]\n").is_err());
+        assert!(go_compatible("v: {a: !x}\n").is_err());
+        assert_eq!(
+            go_compatible("v: [!foo bar, !!str 1]\nw: !x\n").unwrap(),
+            None
+        );
         // Complex keys and aliases keep the key/value bookkeeping right.
         assert_eq!(
             go_compatible("? [a]\n: yEs\nb: &x 0_8\nc: *x\nyes: d\n").unwrap(),
