@@ -10,6 +10,9 @@
 //! - keys: Go turns a non-string key into its JSON spelling (`yes:` → `"true"`, `0644:` →
 //!   `"420"`, `1.5e3:` → `"1500"`), where serde-saphyr keeps the key's text; a null key (`~:`)
 //!   or one above `i64` cannot be read by Kubernetes at all;
+//! - tabs: Go rejects a tab in indentation, YAML 1.2 parsers take it as white space in places;
+//!   such a document is refused;
+//! - a byte order mark at the start of a later line: readers disagree; refused;
 //! - flow collections: Go ends a plain scalar at `?` (`{name: a?b}` is an error to Go) and lets
 //!   a tag without a value run on over `,]}` (`[!x, y]` is one item to Go); YAML 1.2 parsers do
 //!   neither. Such a document is refused.
@@ -201,8 +204,8 @@ fn format_float32_g(f: f64) -> String {
 /// A copy of `text` in which every plain scalar serde-saphyr could read differently from Go
 /// has a spelling with one meaning, or `None` when no scalar needs it. `Err((offset, message))`
 /// for what Kubernetes cannot read or readers disagree about: a null key, a `?` in a plain
-/// scalar or a valueless tag in a flow collection, a `...` before the content. Text the event parser rejects is returned as is: the real
-/// parse reports the error.
+/// scalar or a valueless tag in a flow collection, a `...` before the content. Text the event
+/// parser rejects is returned as is: the real parse reports the error.
 pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
     /// What the next node in a collection is.
     #[derive(Clone, Copy, PartialEq)]
@@ -228,6 +231,11 @@ pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
         Some(slot)
     };
     let mut started = false;
+    // Where tabs are not indentation: flow collections and quoted scalars (lines after their
+    // first); and block scalars, whose indentation has rules of its own.
+    let mut free: Vec<(usize, usize)> = Vec::new();
+    let mut blocks: Vec<(usize, usize)> = Vec::new();
+    let mut flow_start = 0usize;
     for item in Parser::new_from_str(text) {
         let Ok((event, span)) = item else {
             return Ok(None);
@@ -248,6 +256,13 @@ pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
             }
             Event::Scalar(value, style, _, tag) => {
                 let slot = advance(&mut stack);
+                if let (Some(a), Some(b)) = (span.start.byte_offset(), span.end.byte_offset()) {
+                    match style {
+                        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => free.push((a, b)),
+                        ScalarStyle::Literal | ScalarStyle::Folded => blocks.push((a, b)),
+                        _ => {}
+                    }
+                }
                 // go-yaml (YAML 1.1) lets a tag run on over `,]}` in a flow collection, so
                 // `[!x, y]` is one item to Kubernetes and two to us, `[!x]` an error.
                 if flow > 0 && tag.is_some() && value.is_empty() && style == ScalarStyle::Plain {
@@ -288,22 +303,28 @@ pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
                     edits.push((start, end, r));
                 }
             }
-            Event::SequenceStart(style, ..) => {
+            Event::SequenceStart(style, ..) | Event::MappingStart(style, ..) => {
                 advance(&mut stack);
-                stack.push(Slot::Item);
+                stack.push(if matches!(event, Event::SequenceStart(..)) {
+                    Slot::Item
+                } else {
+                    Slot::Key
+                });
                 styles.push(style);
-                flow += usize::from(style == StructureStyle::Flow);
-            }
-            Event::MappingStart(style, ..) => {
-                advance(&mut stack);
-                stack.push(Slot::Key);
-                styles.push(style);
-                flow += usize::from(style == StructureStyle::Flow);
+                if style == StructureStyle::Flow {
+                    if flow == 0 {
+                        flow_start = span.start.byte_offset().unwrap_or(0);
+                    }
+                    flow += 1;
+                }
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 stack.pop();
                 if styles.pop() == Some(StructureStyle::Flow) {
                     flow -= 1;
+                    if flow == 0 {
+                        free.push((flow_start, span.end.byte_offset().unwrap_or(text.len())));
+                    }
                 }
             }
             Event::Alias(..) | Event::UnresolvedAlias(..) => {
@@ -311,6 +332,21 @@ pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
             }
             _ => {}
         }
+    }
+    if let Some(at) = misplaced_tab(text, &free, &blocks) {
+        return Err((
+            at,
+            "a tab where Kubernetes' YAML parser expects indentation (YAML indents with spaces only); replace it with spaces".into(),
+        ));
+    }
+    // A byte order mark starts the stream or nothing: on a later line, go-yaml and YAML 1.2
+    // parsers disagree about what follows (`\u{feff}---` starts a document to one, is text to
+    // the other).
+    if let Some(at) = text.find("\n\u{feff}") {
+        return Err((
+            at + 1,
+            "a byte order mark (U+FEFF) at the start of a line inside the stream, which YAML readers disagree about; remove it".into(),
+        ));
     }
     if edits.is_empty() {
         return Ok(None);
@@ -324,6 +360,73 @@ pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
     }
     out.push_str(&text[at..]);
     Ok(Some(out))
+}
+
+/// The offset of a tab that go-yaml (libyaml's scanner) rejects and YAML 1.2 parsers take as
+/// white space: in the indentation of a block-context line with content (`\ta: 1`,
+/// `  \tb: 2`, `-\tc`), at the start of any block-context line (`\t# c`), and in a block
+/// scalar's indentation (`|` then ` \tx`). `free` ranges (flow collections, quoted scalars)
+/// allow tabs on their continuation lines; `blocks` are block scalars' content.
+fn misplaced_tab(text: &str, free: &[(usize, usize)], blocks: &[(usize, usize)]) -> Option<usize> {
+    if !text.contains('\t') {
+        return None;
+    }
+    let line_start = |at: usize| text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut skip: Vec<(usize, usize)> = free.iter().map(|&(a, b)| (a + 1, b)).collect();
+    for &(a, b) in blocks {
+        let a = a.min(text.len());
+        let first = line_start(a);
+        let header = &text[line_start(first.saturating_sub(1))..first];
+        skip.push((first, b));
+        // An explicit indentation indicator (`|2`) sets the indentation; not checked here.
+        let indicator = header.trim_end().trim_end_matches(['+', '-']);
+        if indicator.ends_with(|c: char| c.is_ascii_digit()) {
+            continue;
+        }
+        // The first content line fixes the indentation: the spaces before its content.
+        if text.as_bytes().get(a) == Some(&b'\t') {
+            return Some(a);
+        }
+        let indent = a - first;
+        let mut at = first;
+        for line in text[first..b.min(text.len())].split_inclusive('\n') {
+            if let Some(i) = line.bytes().take(indent).position(|c| c == b'\t') {
+                return Some(at + i);
+            }
+            at += line.len();
+        }
+    }
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let start = at;
+        at += line.len();
+        if skip.iter().any(|&(a, b)| start >= a && start < b) {
+            continue;
+        }
+        let line = line.trim_end_matches(['\n', '\r']);
+        if line.starts_with('\t') {
+            return Some(start);
+        }
+        // Indentation, then any `- ` indicators with the white space after each.
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        let (mut white, mut rest) = line.split_at(indent);
+        loop {
+            if let Some(i) = white.find('\t')
+                && !rest.is_empty()
+                && !rest.starts_with('#')
+            {
+                return Some(start + line.len() - rest.len() - white.len() + i);
+            }
+            match rest.strip_prefix('-') {
+                Some(after) if after.starts_with([' ', '\t']) => {
+                    let n = after.len() - after.trim_start_matches([' ', '\t']).len();
+                    (white, rest) = after.split_at(n);
+                }
+                _ => break,
+            }
+        }
+    }
+    None
 }
 
 /// The offset of a `...` line before `end`, if any (before a document's first content, only
@@ -458,6 +561,35 @@ mod tests {
             go_compatible("v: [!foo bar, !!str 1]\nw: !x\n").unwrap(),
             None
         );
+        // A byte order mark is fine inside a scalar, not at the start of a later line.
+        assert_eq!(go_compatible("a: x\u{feff}y\n").unwrap(), None);
+        assert_eq!(
+            go_compatible("# c\n\u{feff}---\nkind: A\n").unwrap_err().0,
+            4
+        );
+        // Tabs: refused where Go rejects them, left alone where it reads them.
+        for bad in [
+            "\ta: 1\n",
+            "  \ta: b\n",
+            "a:\n \t b: c\n",
+            "a:\n- b\n-\tc\n",
+            "\t# c\na: 1\n",
+            "a: 1\n\t\nb: 2\n",
+            "a: |\n \tx\n",
+        ] {
+            assert!(go_compatible(bad).is_err(), "{bad:?}");
+        }
+        for good in [
+            "a:\tb\n",
+            "a: b\t# c\n",
+            "a: [b,\n\tc]\n",
+            "a: \"x\n\ty\"\n",
+            "a: 1\n \t\n",
+            "a: 1\n  \t  # c\nb: 2\n",
+            "a: |\n  x\n  \ty\n",
+        ] {
+            assert!(go_compatible(good).is_ok(), "{good:?}");
+        }
         // Complex keys and aliases keep the key/value bookkeeping right.
         assert_eq!(
             go_compatible("? [a]\n: yEs\nb: &x 0_8\nc: *x\nyes: d\n").unwrap(),
