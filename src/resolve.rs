@@ -271,13 +271,28 @@ pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
                         "a tag (`!…`) without a value inside a flow collection, which Kubernetes' YAML parser reads differently; give it a value or drop the tag".into(),
                     ));
                 }
-                if style != ScalarStyle::Plain || tag.is_some() {
+                let custom_tag = tag.as_ref().is_some_and(|t| {
+                    t.core_suffix().is_none() && !(t.handle() == "!" && t.suffix().is_empty())
+                });
+                if style != ScalarStyle::Plain || (tag.is_some() && !custom_tag) {
                     continue;
                 }
                 let (Some(start), Some(end)) = (span.start.byte_offset(), span.end.byte_offset())
                 else {
                     return Ok(None);
                 };
+                // A tag go-yaml does not know (`!foo 12`, `!app`) leaves the scalar a string, its
+                // text; serde-saphyr resolves it as if untagged (12, null).
+                if custom_tag {
+                    if slot != Some(Slot::Key) {
+                        if value.is_empty() {
+                            edits.push((start, start, " \"\"".into()));
+                        } else if end <= text.len() && text[start..end] == *value {
+                            edits.push((start, end, quoted(&value)));
+                        }
+                    }
+                    continue;
+                }
                 // go-yaml (libyaml's YAML 1.1 scanner) ends a plain scalar at `?` inside a flow
                 // collection, where YAML 1.2 parsers read on: `{name: a?b}` is an error to
                 // Kubernetes and a name to us. Refuse it rather than read something else.
@@ -342,9 +357,15 @@ pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
     // A byte order mark starts the stream or nothing: on a later line, go-yaml and YAML 1.2
     // parsers disagree about what follows (`\u{feff}---` starts a document to one, is text to
     // the other).
-    if let Some(at) = text.find("\n\u{feff}") {
+    // (The caller has stripped the one the text may start with.)
+    let bom = if text.starts_with('\u{feff}') {
+        Some(0)
+    } else {
+        text.find("\n\u{feff}").map(|at| at + 1)
+    };
+    if let Some(at) = bom {
         return Err((
-            at + 1,
+            at,
             "a byte order mark (U+FEFF) at the start of a line inside the stream, which YAML readers disagree about; remove it".into(),
         ));
     }
@@ -554,15 +575,21 @@ mod tests {
         assert_eq!(go_compatible("a: b?c\n").unwrap(), None);
         assert_eq!(go_compatible("a: {b: c?d}\n").unwrap_err().0, 7);
         assert_eq!(go_compatible("a: [x, {n?: y}]\n").unwrap_err().0, 8);
+        // A tag Go does not know leaves a plain scalar its text.
+        assert_eq!(
+            go_compatible("v: !foo\nw: !foo 12\nx: !!int 12\n").unwrap(),
+            Some("v: !foo \"\"\nw: !foo \"12\"\nx: !!int 12\n".into())
+        );
         // A tag without a value in a flow collection swallows the `,` or `]` for Go.
         assert!(go_compatible("v: [!x, y]\n").is_err());
         assert!(go_compatible("v: {a: !x}\n").is_err());
         assert_eq!(
             go_compatible("v: [!foo bar, !!str 1]\nw: !x\n").unwrap(),
-            None
+            Some("v: [!foo \"bar\", !!str 1]\nw: !x \"\"\n".into())
         );
         // A byte order mark is fine inside a scalar, not at the start of a later line.
         assert_eq!(go_compatible("a: x\u{feff}y\n").unwrap(), None);
+        assert!(go_compatible("\u{feff}---\nkind: A\n").is_err());
         assert_eq!(
             go_compatible("# c\n\u{feff}---\nkind: A\n").unwrap_err().0,
             4

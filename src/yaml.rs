@@ -120,8 +120,36 @@ pub fn emit(value: &Value) -> String {
     let options = serde_saphyr::ser_options! { folded_wrap_chars: 1 << 30 };
     // Serialising a `serde_json::Value` has no failure mode left: no anchors, no tags, no
     // non-string keys. A failure here is a bug in this program, not bad input.
-    serde_saphyr::to_string_with_options(value, options)
-        .expect("a JSON value always serialises to YAML")
+    let text = serde_saphyr::to_string_with_options(value, options)
+        .expect("a JSON value always serialises to YAML");
+    quote_marker_keys(text)
+}
+
+/// serde-saphyr writes a top-level key like `---x` or `...x` plain, at column 0, where every
+/// stream splitter (kubectl's, Helm's, ours) takes the line for a document marker. Only a
+/// top-level key can start a line with them (everything else is indented or after `- `), so
+/// those keys are quoted.
+fn quote_marker_keys(text: String) -> String {
+    let is_marker_like = |line: &str| line.starts_with("---") || line.starts_with("...");
+    if !text.lines().any(is_marker_like) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        // A plain key ends at its first `: ` (or a final `:`): it cannot contain one.
+        let end = body
+            .find(": ")
+            .or_else(|| body.ends_with(':').then(|| body.len() - 1));
+        match end {
+            Some(end) if is_marker_like(body) => {
+                out.push_str(&serde_json::to_string(&body[..end]).expect("a string serialises"));
+                out.push_str(&line[end..]);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -170,6 +198,18 @@ n: b
             "a: \"yes\"\nb: \"0755\"\nc: \"on\"\nd: \"1_000\"\ne: 420\n"
         );
         assert_eq!(parse(&out).unwrap()["b"], "0755");
+    }
+
+    #[test]
+    fn keys_that_look_like_document_markers_are_quoted() {
+        let value = json!({"---x": 1, "...y": {"---z": "---"}, "a": "b", "---": [1]});
+        let out = emit(&value);
+        assert!(
+            !out.lines()
+                .any(|l| l.starts_with("---") || l.starts_with("...")),
+            "{out}"
+        );
+        assert_eq!(parse(&out).unwrap(), value);
     }
 
     #[test]

@@ -130,6 +130,12 @@ fn hazardous_scalars_read_and_emit_like_go() {
         "v: !!map {a: 1}\n",
         "v: ! 0644\n",
         "v: !<tag:yaml.org,2002:str> 12\n",
+        "v: !foo\n",
+        "v: !foo 12\n",
+        "v: !foo yes\n",
+        "v: !foo ~\n",
+        "- !foo 0644\n",
+        "!foo yes: !bar 1\n",
         "v: !!int 0x1F\n",
     ]
     .map(String::from)
