@@ -222,12 +222,16 @@ pub fn differential(oracle: &Oracle, name: &str, input: &[u8], run: &Run) -> Com
     for (i, (before, after)) in input_docs.iter().zip(output_docs).enumerate() {
         let Some(edit) = run.plan.edits.iter().find(|e| e.doc == i) else {
             compared.untouched += 1;
-            assert_eq!(
-                after,
-                before,
-                "{name}: Kubernetes reads untouched document {} differently in the output",
-                i + 1
-            );
+            // Rejected both times is the same reading (Go's messages can differ from run to
+            // run: they name whichever bad map entry its random iteration met first).
+            if !(after.is_err() && before.is_err()) {
+                assert_eq!(
+                    after,
+                    before,
+                    "{name}: Kubernetes reads untouched document {} differently in the output",
+                    i + 1
+                );
+            }
             expected_stream.extend(before.iter().flatten().cloned());
             continue;
         };
