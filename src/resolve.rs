@@ -256,6 +256,17 @@ pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
             }
             Event::Scalar(value, style, _, tag) => {
                 let slot = advance(&mut stack);
+                // A key split over lines (`{a⏎b: 1}`): go-yaml never reads one, serde-saphyr
+                // does in a flow collection.
+                if slot == Some(Slot::Key)
+                    && let (Some(a), Some(b)) = (span.start.byte_offset(), span.end.byte_offset())
+                    && text.get(a..b).is_some_and(|k| k.contains('\n'))
+                {
+                    return Err((
+                        a,
+                        "a mapping key that runs over more than one line, which Kubernetes' YAML parser cannot read".into(),
+                    ));
+                }
                 if let (Some(a), Some(b)) = (span.start.byte_offset(), span.end.byte_offset()) {
                     match style {
                         ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => free.push((a, b)),
@@ -296,11 +307,18 @@ pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
                 // go-yaml (libyaml's YAML 1.1 scanner) ends a plain scalar at `?` inside a flow
                 // collection, where YAML 1.2 parsers read on: `{name: a?b}` is an error to
                 // Kubernetes and a name to us. Refuse it rather than read something else.
-                if flow > 0 && value.contains('?') {
+                if flow > 0 && (value.contains('?') || value.starts_with(':')) {
                     // The value is not quoted: it could be a password.
                     return Err((
                         start,
-                        "an unquoted value with a `?` inside a flow collection ({…} or […]), which Kubernetes' YAML parser cannot read; quote it".into(),
+                        format!(
+                            "an unquoted value {} inside a flow collection ({{…}} or […]), which Kubernetes' YAML parser cannot read; quote it",
+                            if value.starts_with(':') {
+                                "that starts with `:`"
+                            } else {
+                                "with a `?`"
+                            }
+                        ),
                     ));
                 }
                 // Multi-line plain scalars fold to text with spaces: strings to both parsers.
@@ -353,6 +371,19 @@ pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
             at,
             "a tab where Kubernetes' YAML parser expects indentation (YAML indents with spaces only); replace it with spaces".into(),
         ));
+    }
+    // `---x` (a line that starts with `---` but is no document marker, such as the
+    // continuation of a quoted scalar): kubectl rejects the stream, Helm cuts the document there.
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        if body.len() > 3 && body.starts_with("---") && !body[3..].starts_with([' ', '\t']) {
+            return Err((
+                at,
+                "a line that starts with `---` but is no document marker, which kubectl rejects and Helm splits the document at; indent or quote it".into(),
+            ));
+        }
+        at += line.len();
     }
     // A byte order mark starts the stream or nothing: on a later line, go-yaml and YAML 1.2
     // parsers disagree about what follows (`\u{feff}---` starts a document to one, is text to
@@ -428,6 +459,7 @@ fn misplaced_tab(text: &str, free: &[(usize, usize)], blocks: &[(usize, usize)])
         if line.starts_with('\t') {
             return Some(start);
         }
+
         // Indentation, then any `- ` indicators with the white space after each.
         let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
         let (mut white, mut rest) = line.split_at(indent);
@@ -587,6 +619,12 @@ mod tests {
             go_compatible("v: [!foo bar, !!str 1]\nw: !x\n").unwrap(),
             Some("v: [!foo \"bar\", !!str 1]\nw: !x \"\"\n".into())
         );
+        // Lines readers split differently, keys over two lines, a flow scalar starting with `:`.
+        assert_eq!(go_compatible("a: 1\n---b: 2\n").unwrap_err().0, 5);
+        assert!(go_compatible("a: \"x\n---y\"\n").is_err());
+        assert_eq!(go_compatible("--- {a: 1}\n").unwrap(), None);
+        assert!(go_compatible("e: {c\npK: 1}\n").is_err());
+        assert!(go_compatible("e: {n: x, :ey: y}\n").is_err());
         // A byte order mark is fine inside a scalar, not at the start of a later line.
         assert_eq!(go_compatible("a: x\u{feff}y\n").unwrap(), None);
         assert!(go_compatible("\u{feff}---\nkind: A\n").is_err());

@@ -53,7 +53,16 @@ fn options() -> serde_saphyr::Options {
 
 /// Parses one document's body. An empty or comment-only body is `Value::Null`.
 pub fn parse(text: &str) -> Result<Value, YamlError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    parse_at(text, true)
+}
+
+/// Parses one document's body, which is at the start of the stream or not: only there may it
+/// start with a byte order mark (after a `---` line, Go reads one as text).
+pub fn parse_at(text: &str, stream_start: bool) -> Result<Value, YamlError> {
+    let text = match stream_start {
+        true => text.strip_prefix('\u{feff}').unwrap_or(text),
+        false => text,
+    };
     // Plain scalars serde-saphyr would read differently from Go get one spelling first.
     let rewritten = resolve::go_compatible(text).map_err(|(offset, message)| {
         let before = &text[..offset];
