@@ -344,6 +344,10 @@ fn read_scalar(rest: &str, read_at: &mut Option<usize>, indent: usize) -> Option
     if matches!(plain, "~" | "null" | "Null" | "NULL") {
         return Some(None);
     }
+    // `name: 0644` is the number 420 to Kubernetes, `.5` the number 0.5: not text to compare.
+    if crate::resolve::resolve(plain) != crate::resolve::GoScalar::Str {
+        return None;
+    }
     Some(Some(plain.to_string()))
 }
 

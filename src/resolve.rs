@@ -24,7 +24,7 @@
 
 use std::borrow::Cow;
 
-use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, StructureStyle, options};
 
 /// What go-yaml v2 makes of a plain scalar.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -236,11 +236,27 @@ pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
     let mut free: Vec<(usize, usize)> = Vec::new();
     let mut blocks: Vec<(usize, usize)> = Vec::new();
     let mut flow_start = 0usize;
-    for item in Parser::new_from_str(text) {
+    let events = options! { emit_anchor_events: true };
+    for item in Parser::new_from_str_with_options(text, events) {
         let Ok((event, span)) = item else {
             return Ok(None);
         };
         match event {
+            // go-yaml's anchor and alias names are letters, digits, `_` and `-`; a YAML 1.2
+            // name may hold more (`&value:` is the anchor `value:` to us, `value` and a
+            // colon to Go).
+            Event::Anchor(..) | Event::Alias(..)
+                if span.slice(text).is_some_and(|token| {
+                    !token[1..]
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                }) =>
+            {
+                return Err((
+                    span.start.byte_offset().unwrap_or(0),
+                    "an anchor or alias name with characters Kubernetes' YAML parser does not allow in one (letters, digits, `_` and `-` only)".into(),
+                ));
+            }
             Event::DocumentStart(..) if !started => {
                 started = true;
                 if let Some(at) = span
@@ -449,6 +465,9 @@ fn misplaced_tab(text: &str, free: &[(usize, usize)], blocks: &[(usize, usize)])
         }
     }
     let mut at = 0;
+    // Indentation of the last line with content: a tab on a blank or comment line left of it
+    // "violates indentation" to Go.
+    let mut content_indent = 0;
     for line in text.split_inclusive('\n') {
         let start = at;
         at += line.len();
@@ -459,9 +478,17 @@ fn misplaced_tab(text: &str, free: &[(usize, usize)], blocks: &[(usize, usize)])
         if line.starts_with('\t') {
             return Some(start);
         }
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        let rest = &line[indent..];
+        if rest.is_empty() || rest.starts_with('#') {
+            if let Some(i) = line[..indent.min(content_indent)].find('\t') {
+                return Some(start + i);
+            }
+        } else if !line[..indent].contains('\t') {
+            content_indent = indent;
+        }
 
         // Indentation, then any `- ` indicators with the white space after each.
-        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
         let (mut white, mut rest) = line.split_at(indent);
         loop {
             if let Some(i) = white.find('\t')
@@ -619,6 +646,11 @@ mod tests {
             go_compatible("v: [!foo bar, !!str 1]\nw: !x\n").unwrap(),
             Some("v: [!foo \"bar\", !!str 1]\nw: !x \"\"\n".into())
         );
+        // Anchor names: go-yaml allows letters, digits, `_`, `-`.
+        assert!(go_compatible("a: {n: x, &value: y}\n").is_err());
+        assert_eq!(go_compatible("a: &x-1_b 1\nb: *x-1_b\n").unwrap(), None);
+        // A tab left of the indentation on a blank line, in a nested mapping.
+        assert!(go_compatible("a:\n  b: {}\n \t\n  c: 2\n").is_err());
         // Lines readers split differently, keys over two lines, a flow scalar starting with `:`.
         assert_eq!(go_compatible("a: 1\n---b: 2\n").unwrap_err().0, 5);
         assert!(go_compatible("a: \"x\n---y\"\n").is_err());
