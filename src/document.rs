@@ -51,7 +51,7 @@ impl<'a> Document<'a> {
             Some(scanned) => (scanned.head, Some(scanned.spec_line)),
             None => {
                 // The scanner was unsure: parse now, and keep the result for later.
-                let result = yaml::parse(body);
+                let result = yaml::parse_at(body, raw.body_start == 0);
                 let head = result.as_ref().map(Head::from_value).unwrap_or_default();
                 let _ = parsed.set(Box::new(result));
                 (head, None)
@@ -89,7 +89,7 @@ impl<'a> Document<'a> {
     /// The parsed document. Parsed once, on first use.
     pub fn value(&self) -> Result<&Value> {
         self.parsed
-            .get_or_init(|| Box::new(yaml::parse(self.body)))
+            .get_or_init(|| Box::new(yaml::parse_at(self.body, self.raw.body_start == 0)))
             .as_ref()
             .as_ref()
             .map_err(|e| self.yaml_error(e))

@@ -886,25 +886,10 @@ fn read_scalar<'b>(
     plain_text(plain).map(|text| Some(Cow::Borrowed(text)))
 }
 
-/// The text of a plain scalar as [`scalar_text`] spells what the parser resolves it to, when
-/// that is certain: strings, and decimal integers that read back the same. Booleans
-/// (YAML 1.1's `on`, `yes`, `y`…), other numbers (`0123` is octal, `1e3` a float) and the
-/// non-finite floats are left to the parser.
+/// A plain scalar's text when Kubernetes reads it as a string. `name: 0644` is the number 420
+/// to Kubernetes, `.5` the number 0.5, `on` a boolean: those are left to the parser.
 fn plain_text(plain: &str) -> Option<&str> {
-    let first = *plain.as_bytes().first()?;
-    if first.is_ascii_digit() {
-        let canonical = plain.len() <= 18
-            && plain.bytes().all(|b| b.is_ascii_digit())
-            && (first != b'0' || plain.len() == 1);
-        return canonical.then_some(plain);
-    }
-    if matches!(first, b'+' | b'-' | b'.') {
-        return None;
-    }
-    let boolean = ["true", "false", "yes", "no", "y", "n", "on", "off"]
-        .iter()
-        .any(|b| plain.eq_ignore_ascii_case(b));
-    (!boolean).then_some(plain)
+    (crate::resolve::resolve(plain) == crate::resolve::GoScalar::Str).then_some(plain)
 }
 
 /// Decodes a quoted scalar that closes on this line. Returns the text and the bytes consumed.

@@ -56,6 +56,14 @@ pub fn hoist(
         .get("spec")
         .and_then(Value::as_object)
         .ok_or_else(|| err("no pod spec here".into(), &pod_field))?;
+    for key in ["initContainers", "containers"] {
+        if let Some(other) = pod.get(key).filter(|v| !v.is_array() && !v.is_null()) {
+            return Err(err(
+                format!("must be a list of containers, not {}", json_kind(other)),
+                &join_field(&pod_field, key),
+            ));
+        }
+    }
     let inits = containers(pod, "initContainers");
     let mains = containers(pod, "containers");
 
@@ -159,6 +167,18 @@ fn containers<'v>(pod: &'v Map<String, Value>, key: &str) -> Vec<&'v Value> {
         .and_then(Value::as_array)
         .map(|a| a.iter().collect())
         .unwrap_or_default()
+}
+
+/// "a string", "a mapping", … for messages.
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
 }
 
 pub fn name_of(container: &Value) -> Option<&str> {

@@ -36,6 +36,7 @@ pub mod options;
 pub mod plan;
 pub mod refs;
 pub mod report;
+pub mod resolve;
 pub mod select;
 pub mod selector;
 pub mod sidecars;

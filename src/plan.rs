@@ -71,6 +71,9 @@ pub struct WorkloadEdit {
     pub label: DocLabel,
     /// What was taken out, for people.
     pub removed: Vec<String>,
+    /// What was taken out, as data: the intended meaning of the edit (a mapping left empty
+    /// goes with its key). Tests apply these to Kubernetes' own reading of the input.
+    pub removals: Vec<Removal>,
     pub edited: Edited,
 }
 
@@ -466,7 +469,7 @@ fn build(
         name: name.clone(),
         source: doc.source.as_deref().map(generated_filename),
         filename,
-        text: compact(yaml::emit(&value)),
+        text: emit("Job", &value),
     });
     Ok(Migration {
         job: name,
@@ -519,6 +522,18 @@ fn choose_events(
     }
 }
 
+/// A generated document's YAML. In debug builds (the tests) it must read back as the value it
+/// was emitted from; `tests/oracle.rs` then checks that Kubernetes reads it as we do, so the
+/// new documents mean what the plan meant. The message never shows the value (a Secret's data).
+fn emit(kind: &str, value: &Value) -> String {
+    let text = compact(yaml::emit(value));
+    debug_assert!(
+        yaml::parse(&text).is_ok_and(|read| read == *value),
+        "a generated {kind} reads back differently from the value it was emitted from"
+    );
+    text
+}
+
 /// A generated document's text without the spare capacity emitting left (up to half of it;
 /// thousands of them are kept until the output is written).
 fn compact(mut text: String) -> String {
@@ -551,9 +566,8 @@ fn add_copies_in_order(
             .map(|(ji, copy)| {
                 let original = docs.get(copy.from).parse()?;
                 let filename = jobs[*ji].filename.as_deref();
-                Ok(compact(yaml::emit(&dependencies::copy_document(
-                    &original, copy, filename,
-                ))))
+                let copied = dependencies::copy_document(&original, copy, filename);
+                Ok(emit(copy.kind.kind(), &copied))
             })
             .collect()
     };
@@ -645,5 +659,6 @@ fn workload_edit(
         label: doc.label(),
         removed,
         edited: edit::apply(doc.body, value, &removals),
+        removals,
     }))
 }

@@ -124,19 +124,28 @@ fn markable(doc: &Document) -> Option<WorkloadKind> {
 /// The `migration-hook/*` annotations of a document, as a spec; `None` if it has none.
 fn annotation_mark(doc: &Document) -> Result<Option<MarkSpec>> {
     let kind = WorkloadKind::of(doc.head.api_version.as_deref(), doc.kind());
+    // A workload kind by name alone: a Deployment whose apiVersion is missing or wrong still
+    // has its marks read, so that they are reported instead of silently ignored.
+    let named = WorkloadKind::ALL
+        .into_iter()
+        .find(|k| doc.kind() == Some(k.kind()));
     // Pod-template annotations are deep in the document; only a document that mentions the
-    // prefix at all can carry them.
-    let may_carry = doc.head.marked || (kind.is_some() && doc.body.contains(keys::MARK_PREFIX));
+    // prefix at all can carry them. One whose kind is unknown (because it does not parse) is
+    // read too: a mark there must not be silently ignored.
+    let may_carry = doc.head.marked
+        || ((named.is_some() || doc.head.kind.is_none()) && doc.body.contains(keys::MARK_PREFIX));
     if !may_carry {
         return Ok(None);
     }
-    let template_field = kind.map(|k| join_field(&k.template_field(), "metadata.annotations"));
+    let template_kind = kind.or(named);
+    let template_field =
+        template_kind.map(|k| join_field(&k.template_field(), "metadata.annotations"));
     // Read by the line scanner when it can (the workload is parsed once, later, to be
     // hoisted), else from the parse.
-    let scanned = doc.scannable.then(|| {
+    let scanned = (doc.scannable && doc.head.kind.is_some()).then(|| {
         let read = |path: &[&str]| head::map_at(doc.body, path, is_mark_key);
         let metadata = read(&["metadata", "annotations"])?;
-        let template = match kind {
+        let template = match template_kind {
             Some(kind) => {
                 let path: Vec<&str> = kind
                     .template_path()
@@ -184,7 +193,7 @@ fn annotation_mark(doc: &Document) -> Result<Option<MarkSpec>> {
                 "metadata.annotations".to_string(),
                 marks(annotations(value)),
             ));
-            if let (Some(kind), Some(field)) = (kind, template_field) {
+            if let (Some(kind), Some(field)) = (template_kind, template_field) {
                 places.push((field, marks(kind.template(value).and_then(annotations))));
             }
         }
@@ -227,6 +236,19 @@ fn annotation_mark(doc: &Document) -> Result<Option<MarkSpec>> {
         )
         .at(&doc.label())
         .field(seen.into_values().next().map(|(f, _)| f).unwrap_or_default()));
+    }
+    if let (None, Some(named)) = (kind, named) {
+        let found = match &doc.head.api_version {
+            None => "there is none".to_string(),
+            Some(v) => format!("this one is {v:?}"),
+        };
+        return Err(Error::new(format!(
+            "a {} needs apiVersion {} and {found}: Kubernetes would reject the document, and migration-hook cannot convert it",
+            named.kind(),
+            named.api_version()
+        ))
+        .at(&doc.label())
+        .field("apiVersion"));
     }
     if kind.is_none() {
         return Err(Error::new(
@@ -350,6 +372,28 @@ fn available(docs: &Documents, kind: Option<WorkloadKind>) -> String {
         }
         format!("; {what} in the input: {list}")
     };
+    // A workload by name whose apiVersion keeps it from being one.
+    let misversioned: Vec<String> = docs
+        .iter()
+        .filter(|d| !d.is_hook() && markable(d).is_none())
+        .filter_map(|d| {
+            let k = WorkloadKind::ALL
+                .into_iter()
+                .find(|k| d.kind() == Some(k.kind()) && kind.is_none_or(|want| want == *k))?;
+            Some(format!(
+                "{} has apiVersion {}, not {}",
+                d.label(),
+                d.head
+                    .api_version
+                    .as_deref()
+                    .map_or("(none)".into(), |v| format!("{v:?}")),
+                k.api_version()
+            ))
+        })
+        .collect();
+    if !misversioned.is_empty() {
+        out.push_str(&format!(" ({})", misversioned.join("; ")));
+    }
     let unreadable: Vec<String> = docs
         .iter()
         .filter(|d| d.head.kind.is_none() && d.parse_error().is_some())
@@ -360,6 +404,22 @@ fn available(docs: &Documents, kind: Option<WorkloadKind>) -> String {
             " (document {} could not be parsed)",
             unreadable.join(", ")
         ));
+    }
+    // A list or a scalar where an object should be (`- kind: Deployment …`).
+    let not_objects: Vec<String> = docs
+        .iter()
+        .filter(|d| d.head.kind.is_none())
+        .filter_map(|d| {
+            let what = match d.value().ok()? {
+                Value::Array(_) => "a list",
+                Value::String(_) | Value::Number(_) | Value::Bool(_) => "a scalar",
+                Value::Null | Value::Object(_) => return None,
+            };
+            Some(format!("document {} is {what}, not an object", d.index + 1))
+        })
+        .collect();
+    if !not_objects.is_empty() {
+        out.push_str(&format!(" ({})", not_objects.join("; ")));
     }
     out
 }

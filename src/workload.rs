@@ -48,6 +48,16 @@ impl WorkloadKind {
         }
     }
 
+    /// The `apiVersion` this kind has today, for messages.
+    pub fn api_version(self) -> &'static str {
+        match self {
+            WorkloadKind::Pod => "v1",
+            WorkloadKind::Job | WorkloadKind::CronJob => "batch/v1",
+            WorkloadKind::Rollout => "argoproj.io/v1alpha1",
+            _ => "apps/v1",
+        }
+    }
+
     /// API groups this kind is accepted from (`extensions` for very old apps-kinds).
     fn groups(self) -> &'static [&'static str] {
         match self {

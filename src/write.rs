@@ -27,7 +27,15 @@ pub fn write_to(docs: &Documents, plan: &Plan, out: &mut impl Write) -> io::Resu
         out.write_all(&input.as_bytes()[copied..doc.raw.body_start])?;
         match &e.edited {
             Edited::Surgical(ranges) => out.write_all(edit::cut(doc.body, ranges).as_bytes())?,
-            Edited::Reemitted(text) => out.write_all(text.as_bytes())?,
+            Edited::Reemitted(text) => {
+                // A marker line that carries content (`--- {kind: …}`) is part of the body, so
+                // the re-emitted body has lost it: without a new one, the document would run
+                // into the previous one.
+                if doc.raw.body_start == doc.raw.start && doc.index > 0 {
+                    out.write_all(b"---\n")?;
+                }
+                out.write_all(text.as_bytes())?
+            }
         }
         copied = doc.raw.end;
     }

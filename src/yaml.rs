@@ -3,12 +3,16 @@
 //! Kubernetes (and Helm) read YAML with go-yaml v2's YAML 1.1 rules: `0644` is octal 420, the
 //! last of two duplicate keys wins, and `"yes"` must stay quoted. serde-saphyr is set up to read
 //! the same values and its emitter quotes every YAML-1.1-ambiguous string, so what we re-emit
-//! means the same to Kubernetes (`reference/yaml-fidelity.md` §2). The serde_yaml family does
-//! not, which is why it is not used here (DESIGN.md §5).
+//! means the same to Kubernetes (`reference/yaml-fidelity.md` §2). Where serde-saphyr's reading
+//! of a plain scalar still differs from Go's (`tRue`, `1__0`, a `yes:` key), `resolve` respells
+//! it first. The serde_yaml family does not read like Go, which is why it is not used here
+//! (DESIGN.md §5).
 
 use std::fmt;
 
 use serde_json::Value;
+
+use crate::resolve;
 
 /// Deepest nesting we parse. Kubernetes objects stay far below; the limit keeps hostile input
 /// from exhausting the stack.
@@ -49,7 +53,34 @@ fn options() -> serde_saphyr::Options {
 
 /// Parses one document's body. An empty or comment-only body is `Value::Null`.
 pub fn parse(text: &str) -> Result<Value, YamlError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    parse_at(text, true)
+}
+
+/// Parses one document's body, which is at the start of the stream or not: only there may it
+/// start with a byte order mark (after a `---` line, Go reads one as text).
+pub fn parse_at(text: &str, stream_start: bool) -> Result<Value, YamlError> {
+    let text = match stream_start {
+        true => text.strip_prefix('\u{feff}').unwrap_or(text),
+        false => text,
+    };
+    // Plain scalars serde-saphyr would read differently from Go get one spelling first.
+    let rewritten = resolve::go_compatible(text).map_err(|(offset, message)| {
+        let before = &text[..offset];
+        let line = before.matches('\n').count() as u64 + 1;
+        let column = before
+            .rsplit('\n')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .count() as u64
+            + 1;
+        YamlError {
+            line: Some(line),
+            column: Some(column),
+            message,
+        }
+    })?;
+    let text = rewritten.as_deref().unwrap_or(text);
     serde_saphyr::from_str_with_options(text, options()).map_err(|e| {
         let location = e.location();
         YamlError {
@@ -63,6 +94,23 @@ pub fn parse(text: &str) -> Result<Value, YamlError> {
 /// The message without its location prefix or any trailing context lines.
 fn first_line(rendered: &str) -> String {
     let line = rendered.lines().next().unwrap_or("invalid YAML").trim();
+    if let Some(breach) = line.strip_prefix("budget breached: ") {
+        let breach = breach.split(" at line ").next().unwrap_or(breach);
+        // `Nodes { nodes: 250001 }`: a limit that keeps hostile input (alias bombs, deep
+        // nesting, huge scalars) from exhausting memory, time or the stack.
+        let name = breach.split([' ', '{']).next().unwrap_or(breach);
+        // `ScalarBytes` → `scalar bytes`
+        let mut limit = String::new();
+        for c in name.chars() {
+            if c.is_ascii_uppercase() && !limit.is_empty() {
+                limit.push(' ');
+            }
+            limit.push(c.to_ascii_lowercase());
+        }
+        return format!(
+            "the document exceeds the parser's limit on {limit} ({breach}): an alias bomb, or far larger or deeper than any Kubernetes object"
+        );
+    }
     if line.contains("multiple YAML documents") {
         // `a: 1` `...` `b: 2` in one chunk: kubectl would silently drop `b`.
         return "content after a `...` document end marker (Kubernetes would ignore it)".into();
@@ -81,8 +129,36 @@ pub fn emit(value: &Value) -> String {
     let options = serde_saphyr::ser_options! { folded_wrap_chars: 1 << 30 };
     // Serialising a `serde_json::Value` has no failure mode left: no anchors, no tags, no
     // non-string keys. A failure here is a bug in this program, not bad input.
-    serde_saphyr::to_string_with_options(value, options)
-        .expect("a JSON value always serialises to YAML")
+    let text = serde_saphyr::to_string_with_options(value, options)
+        .expect("a JSON value always serialises to YAML");
+    quote_marker_keys(text)
+}
+
+/// serde-saphyr writes a top-level key like `---x` or `...x` plain, at column 0, where every
+/// stream splitter (kubectl's, Helm's, ours) takes the line for a document marker. Only a
+/// top-level key can start a line with them (everything else is indented or after `- `), so
+/// those keys are quoted.
+fn quote_marker_keys(text: String) -> String {
+    let is_marker_like = |line: &str| line.starts_with("---") || line.starts_with("...");
+    if !text.lines().any(is_marker_like) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        // A plain key ends at its first `: ` (or a final `:`): it cannot contain one.
+        let end = body
+            .find(": ")
+            .or_else(|| body.ends_with(':').then(|| body.len() - 1));
+        match end {
+            Some(end) if is_marker_like(body) => {
+                out.push_str(&serde_json::to_string(&body[..end]).expect("a string serialises"));
+                out.push_str(&line[end..]);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -92,8 +168,28 @@ mod tests {
 
     #[test]
     fn reads_like_go() {
-        let v = parse("m: 0644\ny: \"yes\"\nb: yes\nd: 1\nd: 2\nn: 0o17\n").unwrap();
-        assert_eq!(v, json!({"m": 420, "y": "yes", "b": true, "d": 2, "n": 15}));
+        let v =
+            parse("m: 0644\nq: \"yes\"\nb: yes\nd: 1\nd: 2\no: 0o17\nt: tRue\nu: 1__0\n").unwrap();
+        assert_eq!(
+            v,
+            json!({"m": 420, "q": "yes", "b": true, "d": 2, "o": 15, "t": "tRue", "u": 10})
+        );
+        // Go turns non-string keys into their JSON spelling: `y` is the boolean true.
+        let v = parse(
+            "y: a
+n: b
+0644: c
+",
+        )
+        .unwrap();
+        assert_eq!(v, json!({"true": "a", "false": "b", "420": "c"}));
+        let e = parse(
+            "a: 1
+~: x
+",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.column), (Some(2), Some(1)));
     }
 
     #[test]
@@ -111,6 +207,18 @@ mod tests {
             "a: \"yes\"\nb: \"0755\"\nc: \"on\"\nd: \"1_000\"\ne: 420\n"
         );
         assert_eq!(parse(&out).unwrap()["b"], "0755");
+    }
+
+    #[test]
+    fn keys_that_look_like_document_markers_are_quoted() {
+        let value = json!({"---x": 1, "...y": {"---z": "---"}, "a": "b", "---": [1]});
+        let out = emit(&value);
+        assert!(
+            !out.lines()
+                .any(|l| l.starts_with("---") || l.starts_with("...")),
+            "{out}"
+        );
+        assert_eq!(parse(&out).unwrap(), value);
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! a user would see into one snapshot text.
 #![allow(dead_code)]
 
+pub mod inputs;
+pub mod oracle;
+
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
@@ -157,12 +160,14 @@ pub fn check_invariants(name: &str, input: &[u8], run: &Run) {
             continue;
         }
         let mut expected = doc.text.as_bytes().to_vec();
-        // The last input document may gain a final newline before appended documents.
+        // The last input document may gain a final line break (the input's kind: `\n` or
+        // `\r\n`) before appended documents.
         if doc.index + 1 == docs.docs.len()
             && out.len() > docs.docs.len()
             && !expected.ends_with(b"\n")
         {
-            expected.push(b'\n');
+            let crlf = out[doc.index].len() == expected.len() + 2;
+            expected.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
         }
         assert_eq!(
             String::from_utf8_lossy(&out[doc.index]),

@@ -16,6 +16,13 @@
 //	        swallows the `---` line that ends a chunk: `a: 1⏎---⏎---⏎b: 2` gives
 //	        chunks "a: 1" (0) and "---⏎b: 2" (1); `a: 1⏎---⏎` gives one chunk only.
 //
+//	-streams
+//	        stdin holds several streams separated by NUL bytes (YAML text never contains
+//	        one); each is read on its own, as if it were the whole input. One output line
+//	        per stream, in order: "<n>\t[doc,doc,...]" (its non-null documents, as above)
+//	        or "<n>\t!<message>" when that stream would be rejected. The exit code is 0.
+//	        Tests use it to read many documents in one process.
+//
 // Errors (a `---` line followed by anything but blanks or a `#` comment, invalid YAML, a
 // value JSON cannot hold such as .inf or a null key) exit 1 with the message on stderr and
 // print nothing on stdout: kubectl and Helm reject the whole stream in those cases.
@@ -104,40 +111,71 @@ func canonical(j []byte) (string, error) {
 	return strings.TrimSuffix(out.String(), "\n"), nil
 }
 
+// docs reads one stream: the canonical line of every non-null chunk, with its chunk index.
+func docs(r io.Reader) ([]int, []string, error) {
+	br := bufio.NewReader(r)
+	var indices []int
+	var lines []string
+	for i := 0; ; i++ {
+		chunk, err := readChunk(br)
+		if err == io.EOF {
+			return indices, lines, nil
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("chunk %d: %v", i, err)
+		}
+		j, err := yaml.YAMLToJSON(chunk)
+		if err != nil {
+			return nil, nil, fmt.Errorf("chunk %d: error converting YAML to JSON: %v", i, err)
+		}
+		line, err := canonical(j)
+		if err != nil {
+			return nil, nil, fmt.Errorf("chunk %d: %v", i, err)
+		}
+		if line != "" {
+			indices = append(indices, i)
+			lines = append(lines, line)
+		}
+	}
+}
+
 func main() {
 	index := flag.Bool("index", false, "prefix each line with the 0-based chunk index and a tab")
+	streams := flag.Bool("streams", false, "read NUL-separated streams, one output line each")
 	flag.Parse()
 	fail := func(format string, a ...interface{}) {
 		fmt.Fprintf(os.Stderr, "yamlcheck: "+format+"\n", a...)
 		os.Exit(1)
 	}
 
-	r := bufio.NewReader(os.Stdin)
-	var out bytes.Buffer // printed only if the whole stream is accepted
-	for i := 0; ; i++ {
-		chunk, err := readChunk(r)
-		if err == io.EOF {
-			break
-		}
+	var out bytes.Buffer // printed only if the whole input is accepted
+	if *streams {
+		all, err := io.ReadAll(os.Stdin)
 		if err != nil {
-			fail("chunk %d: %v", i, err)
+			fail("%v", err)
 		}
-		j, err := yaml.YAMLToJSON(chunk)
+		for n, part := range bytes.Split(all, []byte{0}) {
+			_, lines, err := docs(bytes.NewReader(part))
+			if err != nil {
+				// One line per stream: newlines in the message would break that.
+				msg := strings.ReplaceAll(err.Error(), "\n", " ")
+				fmt.Fprintf(&out, "%d\t!%s\n", n, msg)
+				continue
+			}
+			fmt.Fprintf(&out, "%d\t[%s]\n", n, strings.Join(lines, ","))
+		}
+	} else {
+		indices, lines, err := docs(os.Stdin)
 		if err != nil {
-			fail("chunk %d: error converting YAML to JSON: %v", i, err)
+			fail("%v", err)
 		}
-		line, err := canonical(j)
-		if err != nil {
-			fail("chunk %d: %v", i, err)
+		for k, line := range lines {
+			if *index {
+				fmt.Fprintf(&out, "%d\t", indices[k])
+			}
+			out.WriteString(line)
+			out.WriteByte('\n')
 		}
-		if line == "" {
-			continue
-		}
-		if *index {
-			fmt.Fprintf(&out, "%d\t", i)
-		}
-		out.WriteString(line)
-		out.WriteByte('\n')
 	}
 	if _, err := os.Stdout.Write(out.Bytes()); err != nil {
 		fail("%v", err)
