@@ -15,6 +15,7 @@ use crate::head::{self, Head};
 use crate::keys;
 use crate::lines;
 use crate::stream::{self, RawDoc};
+use crate::threads;
 use crate::yaml::{self, YamlError};
 
 /// One document of the input.
@@ -224,12 +225,9 @@ impl<'a> Documents<'a> {
         let check = || (std::str::from_utf8(input), lines::contains(input, b'\r'));
         let (raws, (utf8, any_cr)) = if threads {
             std::thread::scope(|scope| {
-                let other = scope.spawn(check);
+                let other = threads::spawn(scope, check);
                 let raws = stream::split(input);
-                match other.join() {
-                    Ok(checked) => (raws, checked),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
+                (raws, threads::join(other))
             })
         } else {
             (stream::split(input), check())
@@ -262,12 +260,9 @@ impl<'a> Documents<'a> {
         let docs = if threads && raws.len() >= 2 {
             let (first, second) = raws.split_at(raws.len() / 2);
             std::thread::scope(|scope| {
-                let other = scope.spawn(|| read(first.len(), second, second.len()));
+                let other = threads::spawn(scope, || read(first.len(), second, second.len()));
                 let mut docs = read(0, first, raws.len());
-                match other.join() {
-                    Ok(rest) => docs.extend(rest),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
+                docs.extend(threads::join(other));
                 docs
             })
         } else {

@@ -41,6 +41,7 @@ pub mod select;
 pub mod selector;
 pub mod sidecars;
 pub mod stream;
+pub mod threads;
 pub mod validate;
 pub mod workload;
 pub mod write;

@@ -19,6 +19,7 @@ use crate::naming;
 use crate::options::Options;
 use crate::select::{self, Marked};
 use crate::selector;
+use crate::threads;
 use crate::workload::WorkloadKind;
 use crate::yaml;
 
@@ -145,12 +146,9 @@ fn make_drafts<'m>(
     }
     let (first, second) = marked.split_at(marked.len() / 2);
     std::thread::scope(|scope| {
-        let other = scope.spawn(|| run(second));
+        let other = threads::spawn(scope, || run(second));
         let mut drafts = run(first)?;
-        match other.join() {
-            Ok(rest) => drafts.extend(rest?),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
+        drafts.extend(threads::join(other)?);
         Ok(drafts)
     })
 }
@@ -181,7 +179,7 @@ fn plan_in<'d, 's>(
     // The index of documents by name, every Service selector and Service/StatefulSet name,
     // built while the drafts are made.
     let pending = (threads && !marked.is_empty()).then(|| {
-        scope.spawn(|| {
+        threads::spawn(scope, || {
             docs.index_names();
             Lookups::new(docs)
         })
@@ -198,10 +196,7 @@ fn plan_in<'d, 's>(
     }
     let names = job_names(docs, &drafts, &groups)?;
     let lookups = match pending {
-        Some(thread) => match thread.join() {
-            Ok(lookups) => Some(lookups),
-            Err(panic) => std::panic::resume_unwind(panic),
-        },
+        Some(thread) => Some(threads::join(thread)),
         None => (!groups.is_empty()).then(|| Lookups::new(docs)),
     };
 
@@ -574,12 +569,9 @@ fn add_copies_in_order(
     let texts = if threads && order.len() >= document::PARALLEL_PARSES {
         let (first, second) = order.split_at(order.len() / 2);
         std::thread::scope(|scope| -> Result<Vec<String>> {
-            let other = scope.spawn(|| emit(second));
+            let other = threads::spawn(scope, || emit(second));
             let mut texts = emit(first)?;
-            match other.join() {
-                Ok(rest) => texts.extend(rest?),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
+            texts.extend(threads::join(other)?);
             Ok(texts)
         })?
     } else {

@@ -252,6 +252,32 @@ fn deep_nesting_in_a_marked_workload_stops_at_a_limit() {
 }
 
 #[test]
+fn deep_nesting_in_a_large_input_read_on_two_threads() {
+    // Over 1 MiB, documents are read on two threads; the last one, which the line scanner
+    // leaves to the parser, is read by the second. Nested past the parser's limit, it must
+    // stop there, not overflow that thread's stack (the fuzz test found one that did).
+    let mut input: String = (0..20_000)
+        .map(|i| format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n"))
+        .collect();
+    input.push_str(&marked_deployment("small"));
+    // An explicit key (`? kind`): the line scanner leaves the document to the parser, on the
+    // second thread. Its mark makes the parse error an error of the run.
+    input.push_str(
+        "---\n? kind\n: Deployment\nmetadata:\n  annotations:\n    migration-hook/container: m\n",
+    );
+    for depth in 0..300 {
+        input.push_str(&format!("{}a:\n", " ".repeat(depth)));
+    }
+    assert!(input.len() > 1 << 20);
+    let outcome = run(&[], &common::root(), input.as_bytes());
+    snapshot(
+        "deep-nesting-large-input",
+        "A document nested 300 deep at the end of a 1.4 MB input: the depth limit stops it on the second thread",
+        failure("deep nesting, large input", &outcome),
+    );
+}
+
+#[test]
 fn invalid_utf8_in_a_secret() {
     let mut input = secret(b"SENTINEL-\xff\xfe-password");
     input.extend_from_slice(marked_deployment("small").as_bytes());
