@@ -107,8 +107,18 @@ fn first_line(rendered: &str) -> String {
             }
             limit.push(c.to_ascii_lowercase());
         }
+        // `Depth { depth: 201 }` → `201`
+        let reached: String = breach
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let reached = match reached.is_empty() {
+            true => String::new(),
+            false => format!(" (reached {reached})"),
+        };
         return format!(
-            "the document exceeds the parser's limit on {limit} ({breach}): an alias bomb, or far larger or deeper than any Kubernetes object"
+            "the document exceeds the parser's limit on {limit}{reached}: an alias bomb, or far larger or deeper than any Kubernetes object"
         );
     }
     if line.contains("multiple YAML documents") {
