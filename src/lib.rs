@@ -22,6 +22,7 @@ pub mod dependencies;
 pub mod diagnostic;
 pub mod document;
 pub mod edit;
+pub mod go_safe;
 pub mod hash;
 pub mod head;
 pub mod hoist;

@@ -59,12 +59,24 @@ pub fn parse(text: &str) -> Result<Value, YamlError> {
 /// Parses one document's body, which is at the start of the stream or not: only there may it
 /// start with a byte order mark (after a `---` line, Go reads one as text).
 pub fn parse_at(text: &str, stream_start: bool) -> Result<Value, YamlError> {
+    parse_with(text, stream_start, resolve::go_compatible)
+}
+
+/// [`parse`] with the Go-compatibility pass run on every document, without the line scan
+/// that skips it for most (the tests compare the two).
+pub fn parse_with_full_pass(text: &str) -> Result<Value, YamlError> {
+    parse_with(text, true, resolve::go_compatible_full)
+}
+
+type Pass = fn(&str) -> Result<Option<String>, (usize, String)>;
+
+fn parse_with(text: &str, stream_start: bool, go_compatible: Pass) -> Result<Value, YamlError> {
     let text = match stream_start {
         true => text.strip_prefix('\u{feff}').unwrap_or(text),
         false => text,
     };
     // Plain scalars serde-saphyr would read differently from Go get one spelling first.
-    let rewritten = resolve::go_compatible(text).map_err(|(offset, message)| {
+    let rewritten = go_compatible(text).map_err(|(offset, message)| {
         let before = &text[..offset];
         let line = before.matches('\n').count() as u64 + 1;
         let column = before

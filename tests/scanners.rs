@@ -1,5 +1,6 @@
 //! The fast paths agree with the parser: the line scanners of `head` (a document's head, a
-//! Service's selector) read exactly what `yaml::parse` reads, or decline. Checked on every
+//! Service's selector) read exactly what `yaml::parse` reads, or decline; and a document the
+//! line scan of `go_safe` lets skip the Go-compatibility pass reads the same without it. Checked on every
 //! document of the corpus and the cases, and on variants of them with constructs inserted that
 //! a line scanner could misread (multi-line quoted scalars and flow collections that run onto
 //! column 0, lone `\r`s, tabs, duplicate keys, YAML 1.1 scalars).
@@ -320,5 +321,165 @@ fn scanners_read_the_usual_shapes() {
     assert_eq!(
         head::service_selector("spec:\n  selector:\n    a: b\nspec:\n  type: X\n"),
         Some(None)
+    );
+}
+
+/// Plain scalars and constructs the Go-compatibility pass cares about, in every context the
+/// line scan of `go_safe` reads: block values, sequence items, keys, flow collections.
+const GO_TRAPS: &[&str] = &[
+    "  a: tRue",
+    "  a: yEs",
+    "  a: on",
+    "  a: Off",
+    "  a: y",
+    "  a: ~",
+    "  a: null",
+    "  a: Null",
+    "  a: 1_000",
+    "  a: 1_",
+    "  a: 0.1_0",
+    "  a: 1e400",
+    "  a: 1e-400",
+    "  a: 12e5",
+    "  a: 0x1F",
+    "  a: -0x1F",
+    "  a: 0o17",
+    "  a: 0b101",
+    "  a: 08",
+    "  a: 0644",
+    "  a: 00",
+    "  a: 0",
+    "  a: .5",
+    "  a: -.5",
+    "  a: +.inf",
+    "  a: -.iNf",
+    "  a: .NaN",
+    "  a: -inf",
+    "  a: inf",
+    "  a: nan",
+    "  a: 1:30",
+    "  a: 2001-12-14",
+    "  a: 1.2.3",
+    "  a: 100m",
+    "  a: 256Mi",
+    "  a: 25%",
+    "  a: 1e2395bd",
+    "  a: 0e5",
+    "  a: 9223372036854775808",
+    "  a: -c",
+    "  a: --x",
+    "  a: -",
+    "  a: +x",
+    "  a: -e",
+    "  a: -1",
+    "  a: +1",
+    "  - tRue",
+    "  - 0644",
+    "  - -c",
+    "  - - 1_0",
+    "  - 1.2.3",
+    "  0644: x",
+    "  yes: x",
+    "  ~: x",
+    "  1_0: x",
+    "  1.5e3: x",
+    "  100m: x",
+    "  -c: x",
+    "  a: [x?y]",
+    "  a: {:x: y}",
+    "  a: [a:b]",
+    "  a: {a: 0644}",
+    "  a: [tRue, 1_0]",
+    "  a: [100m, -c]",
+    "  a: [--x]",
+    "  a: [\"x\", 'y', 1]",
+    "  a: [x",
+    "  a: {x: [y, {z: 1e400}]}",
+    "  a: [a[b]]",
+    "  a: [x] # c",
+    "  a: [x] y",
+    "  a: !foo x",
+    "  a: !!str 0644",
+    "  a: &x 0644",
+    "  a: *x",
+    "  a: \"multi",
+    "  a: 'it''s'",
+    "  a: \"x\" 0644",
+    "  a: |2\n     0644",
+    "  a: |\n    0644: tRue\n  b: 0644",
+    "  a: >-\n    x\n  b: tRue",
+    "  - |\n    1_0\n  - 1_0",
+    "  ? a\n  : 0644",
+    "  a: b: 0644",
+    "  a: x # 0644",
+    "  a: x #0644",
+    "  \"k: 0644\": x",
+    "  'k': 0644",
+    "  a: x\r  b: 0644",
+    "  a:\ttRue",
+    "...",
+    "--- x",
+    "%YAML 1.1",
+    "  a: \u{feff}x",
+    "  a: x\n    1_0",
+];
+
+#[test]
+fn go_safe_documents_read_the_same_without_the_go_pass() {
+    // Where the line scan says a document needs no Go-compatibility pass, parsing it without
+    // the pass must read exactly what the full pass makes of it, and the full pass must not
+    // refuse it.
+    let check = |body: &str| -> bool {
+        if !migration_hook::go_safe::is_go_safe(body) {
+            return false;
+        }
+        let full = yaml::parse_with_full_pass(body);
+        let fast = yaml::parse(body);
+        match (&full, &fast) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "the line scan's reading differs:\n{body}"),
+            // Both reject: the same document error either way (messages may differ).
+            (Err(_), Err(_)) => {}
+            _ => panic!(
+                "the line scan called this safe, the full pass says {full:?}, the fast one {fast:?}:\n{body}"
+            ),
+        }
+        true
+    };
+    let mut safe = 0;
+    let all = bodies();
+    for body in &all {
+        safe += check(body) as usize;
+    }
+    // Most chart documents take the fast path; that is its point.
+    assert!(
+        safe * 10 > all.len() * 8,
+        "{safe} of {} documents safe",
+        all.len()
+    );
+    let samples: Vec<String> = bodies_under("testdata/corpus")
+        .into_iter()
+        .filter(|b| b.len() < 4000 && b.contains("kind: Deployment\n"))
+        .take(4)
+        .collect();
+    let (mut checked, mut fast) = (0, 0);
+    for body in &samples {
+        let lines: Vec<&str> = body.split_inclusive('\n').collect();
+        for at in 0..=lines.len() {
+            for trap in GO_TRAPS {
+                let mut variant = lines[..at].concat();
+                if !variant.is_empty() && !variant.ends_with('\n') {
+                    variant.push('\n');
+                }
+                variant.push_str(trap);
+                variant.push('\n');
+                variant.push_str(&lines[at..].concat());
+                fast += check(&variant) as usize;
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked > 5000 && fast > 100,
+        "{fast} of {checked} variants safe"
     );
 }
