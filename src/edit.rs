@@ -17,9 +17,15 @@ use crate::yaml;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Removal {
     /// Item `index` of the sequence at `path`.
-    Item { path: Vec<String>, index: usize },
+    Item {
+        path: Vec<&'static str>,
+        index: usize,
+    },
     /// Entry `key` of the mapping at `path`.
-    Key { path: Vec<String>, key: String },
+    Key {
+        path: Vec<&'static str>,
+        key: String,
+    },
 }
 
 /// One step of a path into a document.
@@ -35,7 +41,7 @@ impl Removal {
             Removal::Item { path, index } => (path, Step::Index(*index)),
             Removal::Key { path, key } => (path, Step::Key(key.clone())),
         };
-        let mut steps: Vec<Step> = path.iter().cloned().map(Step::Key).collect();
+        let mut steps: Vec<Step> = path.iter().map(|s| Step::Key(s.to_string())).collect();
         steps.push(last);
         steps
     }
@@ -394,8 +400,8 @@ fn node<'e>(
 mod tests {
     use super::*;
 
-    fn path(p: &str) -> Vec<String> {
-        p.split('.').map(str::to_string).collect()
+    fn path(p: &'static str) -> Vec<&'static str> {
+        p.split('.').collect()
     }
 
     fn surgical(body: &str, removals: &[Removal]) -> String {

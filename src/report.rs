@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::dependencies::Outcome;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::edit::Edited;
+use crate::edit::{Edited, Removal};
 use crate::plan::{Migration, Plan};
 
 /// The whole account: one block per Job, then the workload edits and the diagnostics.
@@ -22,8 +22,21 @@ pub fn explain(plan: &Plan) -> String {
             Edited::Reemitted(_) => "re-emitted: same meaning, formatting not kept",
         };
         let _ = writeln!(out, "Edited {} ({how}):", e.label);
-        for r in &e.removed {
-            let _ = writeln!(out, "  removed {r}");
+        for r in &e.removals {
+            let _ = match r {
+                Removal::Item { index, .. } => {
+                    let container = plan
+                        .migrations
+                        .iter()
+                        .find(|m| m.sources.iter().any(|s| s.index == e.doc))
+                        .map(|m| m.container.as_str())
+                        .unwrap_or_default();
+                    writeln!(out, "  removed initContainers[{index}] {container:?}")
+                }
+                Removal::Key { path, key } => {
+                    writeln!(out, "  removed annotation {}.{key}", path.join("."))
+                }
+            };
         }
     }
     diagnostics(&mut out, &plan.diagnostics);

@@ -404,7 +404,6 @@ fn intended(name: &str, before: &Value, edit: &WorkloadEdit) -> Value {
             "annotations",
         ],
     ] {
-        let path: Vec<String> = path.into_iter().map(String::from).collect();
         if let Some(map) = at(&mut value, &path).and_then(|v| v.as_object())
             && let Some(key) = map.keys().find(|k| k.starts_with("migration-hook/"))
         {
@@ -414,15 +413,15 @@ fn intended(name: &str, before: &Value, edit: &WorkloadEdit) -> Value {
     value
 }
 
-fn at<'v>(value: &'v mut Value, path: &[String]) -> Option<&'v mut Value> {
-    path.iter().try_fold(value, |v, k| v.get_mut(k.as_str()))
+fn at<'v>(value: &'v mut Value, path: &[&str]) -> Option<&'v mut Value> {
+    path.iter().try_fold(value, |v, k| v.get_mut(*k))
 }
 
 /// Removes the value at `path` if it became an empty mapping or list, then its parent, and so on.
-fn prune_empty(value: &mut Value, path: &[String]) {
+fn prune_empty(value: &mut Value, path: &[&str]) {
     let mut path = path.to_vec();
     while let Some(key) = path.pop() {
-        let empty = match at(value, &path).and_then(|p| p.get(key.as_str())) {
+        let empty = match at(value, &path).and_then(|p| p.get(key)) {
             Some(Value::Object(m)) => m.is_empty(),
             Some(Value::Array(a)) => a.is_empty(),
             _ => false,
@@ -433,7 +432,7 @@ fn prune_empty(value: &mut Value, path: &[String]) {
         at(value, &path)
             .and_then(Value::as_object_mut)
             .expect("a parent mapping")
-            .shift_remove(&key);
+            .shift_remove(key);
     }
 }
 
