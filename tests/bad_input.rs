@@ -9,9 +9,8 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use migration_hook::stream;
 
@@ -25,41 +24,20 @@ struct Outcome {
 }
 
 fn run(args: &[String], dir: &Path, input: &[u8]) -> Outcome {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_migration-hook"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("MIGRATION_HOOK_REPORT")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let mut stdout = Vec::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut stdout)
-        .unwrap();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    writer.join().unwrap();
-    let status = child.wait().unwrap();
+    let output = common::pipe(
+        Command::new(env!("CARGO_BIN_EXE_migration-hook"))
+            .args(args)
+            .current_dir(dir)
+            .env_remove("MIGRATION_HOOK_REPORT"),
+        input,
+    );
+    let stderr = String::from_utf8(output.stderr).expect("messages are UTF-8");
     Outcome {
-        code: status
+        code: output
+            .status
             .code()
             .unwrap_or_else(|| panic!("killed by a signal: {stderr}")),
-        stdout,
+        stdout: output.stdout,
         stderr,
     }
 }

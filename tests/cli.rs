@@ -9,23 +9,13 @@ use std::process::{Command, Output, Stdio};
 const BIN: &str = env!("CARGO_BIN_EXE_migration-hook");
 
 fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env_remove("MIGRATION_HOOK_REPORT")
-        .env_remove("HELM_PLUGIN_NAME")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
+    common::pipe(
+        Command::new(BIN)
+            .args(args)
+            .env_remove("MIGRATION_HOOK_REPORT")
+            .env_remove("HELM_PLUGIN_NAME"),
+        stdin,
+    )
 }
 
 fn case(name: &str) -> Vec<u8> {

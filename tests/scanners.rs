@@ -45,6 +45,24 @@ fn bodies_under(dir: &str) -> Vec<String> {
     out
 }
 
+/// `body` with each trap inserted before each of its lines (and at the end).
+fn with_traps<'a>(body: &'a str, traps: &'a [&'a str]) -> impl Iterator<Item = String> + 'a {
+    let lines: Vec<&str> = body.split_inclusive('\n').collect();
+    (0..=lines.len()).flat_map(move |at| {
+        let (before, after) = (lines[..at].concat(), lines[at..].concat());
+        traps.iter().map(move |trap| {
+            let mut variant = before.clone();
+            if !variant.is_empty() && !variant.ends_with('\n') {
+                variant.push('\n');
+            }
+            variant.push_str(trap);
+            variant.push('\n');
+            variant.push_str(&after);
+            variant
+        })
+    })
+}
+
 /// What the parser reads as a Service selector (`Selector::from_map`'s input, as pairs).
 fn parsed_selector(value: &Value) -> Option<Vec<(String, String)>> {
     let map = value.get("spec")?.get("selector")?.as_object()?;
@@ -263,19 +281,9 @@ fn scanners_agree_with_the_parser_on_traps() {
     assert!(samples.len() >= 10);
     let mut checked = 0;
     for body in samples {
-        let lines: Vec<&str> = body.split_inclusive('\n').collect();
-        for at in 0..=lines.len() {
-            for trap in TRAPS {
-                let mut variant = lines[..at].concat();
-                if !variant.is_empty() && !variant.ends_with('\n') {
-                    variant.push('\n');
-                }
-                variant.push_str(trap);
-                variant.push('\n');
-                variant.push_str(&lines[at..].concat());
-                check(&variant);
-                checked += 1;
-            }
+        for variant in with_traps(body, TRAPS) {
+            check(&variant);
+            checked += 1;
         }
     }
     assert!(checked > 1000);
@@ -463,19 +471,9 @@ fn go_safe_documents_read_the_same_without_the_go_pass() {
         .collect();
     let (mut checked, mut fast) = (0, 0);
     for body in &samples {
-        let lines: Vec<&str> = body.split_inclusive('\n').collect();
-        for at in 0..=lines.len() {
-            for trap in GO_TRAPS {
-                let mut variant = lines[..at].concat();
-                if !variant.is_empty() && !variant.ends_with('\n') {
-                    variant.push('\n');
-                }
-                variant.push_str(trap);
-                variant.push('\n');
-                variant.push_str(&lines[at..].concat());
-                fast += check(&variant) as usize;
-                checked += 1;
-            }
+        for variant in with_traps(body, GO_TRAPS) {
+            fast += check(&variant) as usize;
+            checked += 1;
         }
     }
     assert!(

@@ -202,3 +202,25 @@ pub fn check_invariants(name: &str, input: &[u8], run: &Run) {
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// Runs `command` with `input` on its stdin and collects what it writes. The input is written
+/// from another thread: a program may fill its stdout before it has read all of it.
+pub fn pipe(command: &mut std::process::Command, input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        // A program that fails early stops reading: not an error here.
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().expect("the program ran");
+    writer.join().expect("the writer thread");
+    output
+}

@@ -8,9 +8,8 @@
 //! edits. So a surgical cut that removes one byte too many, an emitter that writes `on`
 //! unquoted, or a splitter that merges two documents all show up as a difference.
 
-use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use migration_hook::Run;
 use migration_hook::document::Documents;
@@ -104,35 +103,13 @@ impl Oracle {
     }
 
     fn call(&self, args: &[&str], stdin: Vec<u8>) -> (Option<i32>, String, String) {
-        let mut child = Command::new(&self.bin)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{}: {e}", self.bin.display()));
-        let mut pipe = child.stdin.take().unwrap();
-        // Written from another thread: the oracle may fill its stdout before reading all input.
-        let writer = std::thread::spawn(move || {
-            let _ = pipe.write_all(&stdin);
-        });
-        let mut stdout = String::new();
-        child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut stdout)
-            .unwrap();
-        let mut stderr = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
-        writer.join().unwrap();
-        let status = child.wait().unwrap();
-        (status.code(), stdout, stderr)
+        let output = super::pipe(Command::new(&self.bin).args(args), &stdin);
+        let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("yamlcheck writes UTF-8");
+        (
+            output.status.code(),
+            text(output.stdout),
+            text(output.stderr),
+        )
     }
 }
 
