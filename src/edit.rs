@@ -404,6 +404,14 @@ mod tests {
         p.split('.').collect()
     }
 
+    /// Item `index` of the list at dotted `p`.
+    fn item(p: &'static str, index: usize) -> Removal {
+        Removal::Item {
+            path: path(p),
+            index,
+        }
+    }
+
     fn surgical(body: &str, removals: &[Removal]) -> String {
         let value = yaml::parse(body).unwrap();
         match apply(body, &value, removals) {
@@ -449,10 +457,7 @@ spec:
         let out = surgical(
             DEPLOYMENT,
             &[
-                Removal::Item {
-                    path: path("spec.template.spec.initContainers"),
-                    index: 1,
-                },
+                item("spec.template.spec.initContainers", 1),
                 Removal::Key {
                     path: path("metadata.annotations"),
                     key: "migration-hook/container".into(),
@@ -492,64 +497,30 @@ spec:
     fn last_and_only_items() {
         let body =
             "spec:\n  initContainers:\n  - name: a\n  - name: b\n  containers:\n  - name: c\n";
-        let last = surgical(
-            body,
-            &[Removal::Item {
-                path: path("spec.initContainers"),
-                index: 1,
-            }],
-        );
+        let last = surgical(body, &[item("spec.initContainers", 1)]);
         assert_eq!(
             last,
             "spec:\n  initContainers:\n  - name: a\n  containers:\n  - name: c\n"
         );
         let body = "spec:\n  initContainers:\n  -\n    name: a\n  containers:\n  - name: c\n";
-        let only = surgical(
-            body,
-            &[Removal::Item {
-                path: path("spec.initContainers"),
-                index: 0,
-            }],
-        );
+        let only = surgical(body, &[item("spec.initContainers", 0)]);
         assert_eq!(only, "spec:\n  containers:\n  - name: c\n");
     }
 
     #[test]
     fn crlf_and_no_final_newline() {
         let body = "a:\r\n  - x\r\n  - y\r\nb: 1";
-        let out = surgical(
-            body,
-            &[Removal::Item {
-                path: path("a"),
-                index: 0,
-            }],
-        );
+        let out = surgical(body, &[item("a", 0)]);
         assert_eq!(out, "a:\r\n  - y\r\nb: 1");
         let body = "b: 1\na:\n  - x\n  - y";
-        assert_eq!(
-            surgical(
-                body,
-                &[Removal::Item {
-                    path: path("a"),
-                    index: 1
-                }]
-            ),
-            "b: 1\na:\n  - x\n"
-        );
+        assert_eq!(surgical(body, &[item("a", 1)]), "b: 1\na:\n  - x\n");
     }
 
     #[test]
     fn flow_style_falls_back_to_reemitting() {
         let body = "# Source: x\na: [1, 2]\nb: 0644\n";
         let value = yaml::parse(body).unwrap();
-        let edited = apply(
-            body,
-            &value,
-            &[Removal::Item {
-                path: path("a"),
-                index: 0,
-            }],
-        );
+        let edited = apply(body, &value, &[item("a", 0)]);
         assert_eq!(
             edited,
             Edited::Reemitted("# Source: x\na:\n- 2\nb: 420\n".into())
@@ -560,14 +531,7 @@ spec:
     fn anchors_fall_back_to_reemitting() {
         let body = "a:\n  - &x {n: 1}\n  - *x\n";
         let value = yaml::parse(body).unwrap();
-        let edited = apply(
-            body,
-            &value,
-            &[Removal::Item {
-                path: path("a"),
-                index: 0,
-            }],
-        );
+        let edited = apply(body, &value, &[item("a", 0)]);
         assert!(matches!(edited, Edited::Reemitted(_)));
     }
 }

@@ -5,26 +5,9 @@ mod common;
 
 use migration_hook::options::Options;
 
-/// Every rendered stream of the corpus.
-fn rendered_files() -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(common::root().join("testdata/corpus"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_dir())
-        .flat_map(|e| std::fs::read_dir(e.path()).unwrap().filter_map(|f| f.ok()))
-        .map(|f| f.path())
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            name.starts_with("rendered") && name.ends_with(".yaml")
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 #[test]
 fn unmarked_corpus_passes_through_byte_for_byte() {
-    let files = rendered_files();
+    let files = common::inputs::corpus_files();
     assert_eq!(
         files.len(),
         14,

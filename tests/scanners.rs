@@ -19,21 +19,8 @@ fn bodies() -> Vec<String> {
 
 /// The document bodies of the `.yaml` files under `dir` (relative to the repository).
 fn bodies_under(dir: &str) -> Vec<String> {
-    let mut files = Vec::new();
-    let mut dirs = vec![common::root().join(dir)];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "yaml") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
     let mut out = Vec::new();
-    for path in files {
+    for path in common::inputs::files_under(dir, |n| n.ends_with(".yaml")) {
         let input = std::fs::read(&path).unwrap();
         let Ok(text) = std::str::from_utf8(&input) else {
             continue;
@@ -100,20 +87,6 @@ fn parsed_entries(value: &Value, path: &[&str], prefix: &str) -> Result<Vec<(Str
     Ok(out)
 }
 
-/// The annotation paths select.rs reads with `map_at`.
-const ANNOTATION_PATHS: &[&[&str]] = &[
-    &["metadata", "annotations"],
-    &["spec", "template", "metadata", "annotations"],
-    &[
-        "spec",
-        "jobTemplate",
-        "spec",
-        "template",
-        "metadata",
-        "annotations",
-    ],
-];
-
 /// Checks one body; returns (head scanned, selector scanned).
 fn check(body: &str) -> (bool, bool) {
     let Ok(value) = yaml::parse(body) else {
@@ -158,7 +131,9 @@ fn check(body: &str) -> (bool, bool) {
             "selector of:\n{body}"
         );
     }
-    for path in ANNOTATION_PATHS {
+    // The annotation paths select.rs reads with `map_at`.
+    for path in common::inputs::annotation_paths() {
+        let path = &path[..];
         for prefix in ["migration-hook/", ""] {
             let scanned = head::map_at(body, path, |k| k.starts_with(prefix));
             if let Some(scanned) = scanned {

@@ -27,6 +27,41 @@ pub fn files(dir: &str, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
     files
 }
 
+/// The files under `dir` (relative to the crate), at any depth, whose name passes `keep`,
+/// sorted.
+pub fn files_under(dir: &str, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut dirs = vec![super::root().join(dir)];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if keep(&path.file_name().unwrap().to_string_lossy()) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The places a workload's `migration-hook/` annotations can be: the object's own metadata and
+/// each workload kind's pod template metadata.
+pub fn annotation_paths() -> Vec<Vec<&'static str>> {
+    let mut paths: Vec<Vec<&'static str>> = WorkloadKind::ALL
+        .iter()
+        .map(|kind| {
+            let mut path = kind.template_path().to_vec();
+            path.extend(["metadata", "annotations"]);
+            path
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
 /// A path relative to the crate, for messages.
 pub fn short(path: &Path) -> String {
     path.strip_prefix(super::root())
@@ -54,15 +89,9 @@ pub fn cases() -> Vec<Input> {
 
 /// Every rendered stream of the corpus (12 charts, 2 of them rendered by Helm 3 too).
 pub fn corpus_files() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for case in files("testdata/corpus", |_| true) {
-        if case.is_dir() {
-            out.extend(files(&short(&case), |n| {
-                n.starts_with("rendered") && n.ends_with(".yaml")
-            }));
-        }
-    }
-    out
+    files_under("testdata/corpus", |n| {
+        n.starts_with("rendered") && n.ends_with(".yaml")
+    })
 }
 
 /// The corpus as rendered, nothing marked.

@@ -340,7 +340,7 @@ fn intended(name: &str, before: &Value, edit: &WorkloadEdit) -> Value {
         Removal::Key { .. } => std::cmp::Reverse(usize::MAX),
     });
     for removal in &removals {
-        let (path, removed) = match removal {
+        let path = match removal {
             Removal::Item { path, index } => {
                 let items = at(&mut value, path)
                     .and_then(Value::as_array_mut)
@@ -350,7 +350,7 @@ fn intended(name: &str, before: &Value, edit: &WorkloadEdit) -> Value {
                     item.get("name").and_then(Value::as_str).is_some(),
                     "{name}: removed {path:?}[{index}] is not a container: {item}"
                 );
-                (path, item)
+                path
             }
             Removal::Key { path, key } => {
                 assert!(
@@ -360,27 +360,14 @@ fn intended(name: &str, before: &Value, edit: &WorkloadEdit) -> Value {
                 let map = at(&mut value, path)
                     .and_then(Value::as_object_mut)
                     .unwrap_or_else(|| panic!("{name}: no mapping at {path:?}"));
-                let removed = map
-                    .shift_remove(key)
+                map.shift_remove(key)
                     .unwrap_or_else(|| panic!("{name}: no {key:?} at {path:?}"));
-                (path, removed)
+                path
             }
         };
-        let _ = removed;
         prune_empty(&mut value, path);
     }
-    for path in [
-        vec!["metadata", "annotations"],
-        vec!["spec", "template", "metadata", "annotations"],
-        vec![
-            "spec",
-            "jobTemplate",
-            "spec",
-            "template",
-            "metadata",
-            "annotations",
-        ],
-    ] {
+    for path in super::inputs::annotation_paths() {
         if let Some(map) = at(&mut value, &path).and_then(|v| v.as_object())
             && let Some(key) = map.keys().find(|k| k.starts_with("migration-hook/"))
         {
