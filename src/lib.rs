@@ -15,44 +15,42 @@
 //! Only what the plan needs is parsed; every other document passes through byte for byte.
 //! Errors name the document and field; nothing is written on failure.
 
-pub mod cli;
-pub mod config;
-pub mod database;
-pub mod dependencies;
-pub mod diagnostic;
-pub mod document;
-pub mod edit;
-pub mod go_safe;
-pub mod hash;
-pub mod head;
-pub mod hoist;
-pub mod host;
-pub mod hygiene;
-pub mod job;
-pub mod keys;
-pub mod lines;
-pub mod mark;
-pub mod naming;
-pub mod options;
-pub mod plan;
-pub mod refs;
-pub mod report;
-pub mod resolve;
-pub mod select;
-pub mod selector;
-pub mod sidecars;
-pub mod stream;
-pub mod threads;
-pub mod validate;
-pub mod workload;
-pub mod write;
-pub mod yaml;
+mod diagnostic;
+mod hash;
+mod input;
+mod kube;
+mod output;
+mod plan;
+mod settings;
+mod threads;
+mod yaml;
 
-use diagnostic::{Error, Result};
-use document::Documents;
-use host::Host;
-use options::Options;
-use plan::Plan;
+pub use diagnostic::{Diagnostic, DocLabel, Error, Result, Severity};
+pub use output::report;
+pub use plan::Plan;
+pub use settings::cli::{Cli, Command, RunArgs};
+pub use settings::host::Host;
+pub use settings::options::Options;
+
+/// Internals the integration tests check directly (the scanners against the parser, the
+/// oracle's replay of edits, the schema round trip). Not a stable interface.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::input::{document, head, stream};
+    pub use crate::kube::{validate, workload};
+    pub use crate::output::write;
+    pub use crate::yaml::{edit, go_safe};
+
+    pub mod yaml {
+        pub use crate::yaml::{emit, parse, parse_with_full_pass};
+    }
+
+    pub mod plan {
+        pub use crate::plan::{WorkloadEdit, plan, plan_with};
+    }
+}
+
+use input::document::Documents;
 
 /// The result of a successful run.
 #[derive(Debug)]
@@ -73,7 +71,7 @@ impl Planned<'_> {
     /// Writes the output stream (the input itself when nothing changes) without assembling it
     /// in memory.
     pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        write::write_to(&self.docs, &self.plan, out)
+        output::write::write_to(&self.docs, &self.plan, out)
     }
 }
 
@@ -99,7 +97,7 @@ pub fn prepare<'a>(input: &'a [u8], options: &Options, host: Host) -> Result<Pla
 pub fn run(input: &[u8], options: &Options, host: Host) -> Result<Run> {
     let planned = prepare(input, options, host)?;
     let output = if planned.plan.changes_anything() {
-        write::write(&planned.docs, &planned.plan)
+        output::write::write(&planned.docs, &planned.plan)
     } else {
         input.to_vec()
     };

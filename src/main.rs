@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use migration_hook::cli::{Cli, Command, RunArgs};
-use migration_hook::diagnostic::{Diagnostic, Severity};
-use migration_hook::host::Host;
+use migration_hook::{Cli, Command, RunArgs};
+use migration_hook::{Diagnostic, Severity};
+use migration_hook::Host;
 use migration_hook::report;
 
 /// Prefix of every line this program writes to stderr.

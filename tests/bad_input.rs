@@ -12,7 +12,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use migration_hook::stream;
+use migration_hook::testing::stream;
 
 /// The Secret data that must never appear in a message.
 const SENTINEL: &str = "SENTINEL";

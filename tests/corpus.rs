@@ -3,7 +3,7 @@
 
 mod common;
 
-use migration_hook::options::Options;
+use migration_hook::Options;
 
 #[test]
 fn unmarked_corpus_passes_through_byte_for_byte() {

@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 
 use common::oracle::Oracle;
 use fuzz_inputs::{Limits, Rng};
-use migration_hook::document::Documents;
-use migration_hook::stream;
+use migration_hook::testing::document::Documents;
+use migration_hook::testing::stream;
 
 const DEFAULT_ITERATIONS: u64 = 1500;
 const DEFAULT_SEED: u64 = 0x6d69_6772_6174_6521;

@@ -152,14 +152,14 @@ fn hazardous_scalars_read_and_emit_like_go() {
     let mut disagreements = Vec::new();
     let mut emitted = Vec::new();
     for (text, go) in texts.iter().zip(&go) {
-        let ours = migration_hook::yaml::parse(text);
+        let ours = migration_hook::testing::yaml::parse(text);
         match (go, &ours) {
             (Ok(docs), Ok(v)) if docs.len() == 1 => {
                 let go = common::oracle::value(&docs[0]);
                 if !common::oracle::differences(&go, v).is_empty() {
                     disagreements.push(format!("{text:?}: Go reads {go}, we read {v}"));
                 }
-                emitted.push((text.clone(), v.clone(), migration_hook::yaml::emit(v)));
+                emitted.push((text.clone(), v.clone(), migration_hook::testing::yaml::emit(v)));
             }
             (Err(_), Err(_)) => {}
             // Refusing what Go reads is safe (an error, never a different meaning); only these

@@ -294,7 +294,7 @@ fn parse_docs(text: &str) -> Vec<Doc> {
                 .lines()
                 .find_map(|l| l.strip_prefix("# Source: "))
                 .map(str::to_string);
-            let value = migration_hook::yaml::parse(&chunk)
+            let value = migration_hook::testing::yaml::parse(&chunk)
                 .unwrap_or_else(|e| panic!("Helm printed YAML that does not parse: {e}\n{chunk}"));
             (!value.is_null()).then_some(Doc { source, value })
         })
@@ -342,7 +342,7 @@ fn sh_quote(word: &OsStr) -> String {
 #[test]
 fn plugin_yaml_version_is_cargos() {
     let text = std::fs::read_to_string(root().join("plugin.yaml")).unwrap();
-    let plugin = migration_hook::yaml::parse(&text).unwrap();
+    let plugin = migration_hook::testing::yaml::parse(&text).unwrap();
     assert_eq!(
         plugin["version"].as_str(),
         Some(env!("CARGO_PKG_VERSION")),
@@ -902,9 +902,9 @@ fn helm3_post_renderer_is_refused() {
 /// The generate command of examples/argocd/cmp-plugin.yaml, as Argo CD runs it.
 fn argocd_generate_command() -> Vec<String> {
     let text = std::fs::read_to_string(root().join("examples/argocd/cmp-plugin.yaml")).unwrap();
-    let config_map = migration_hook::yaml::parse(&text).unwrap();
+    let config_map = migration_hook::testing::yaml::parse(&text).unwrap();
     let plugin =
-        migration_hook::yaml::parse(config_map["data"]["plugin.yaml"].as_str().unwrap()).unwrap();
+        migration_hook::testing::yaml::parse(config_map["data"]["plugin.yaml"].as_str().unwrap()).unwrap();
     assert_eq!(plugin["kind"], "ConfigManagementPlugin");
     let generate = &plugin["spec"]["generate"];
     let words = |v: &Value| -> Vec<String> {

@@ -7,9 +7,9 @@
 
 mod common;
 
-use migration_hook::head::{self, Head};
-use migration_hook::stream;
-use migration_hook::yaml;
+use migration_hook::testing::head::{self, Head};
+use migration_hook::testing::stream;
+use migration_hook::testing::yaml;
 use serde_json::Value;
 
 /// Every document body of the corpus and the cases.
@@ -413,7 +413,7 @@ fn go_safe_documents_read_the_same_without_the_go_pass() {
     // the pass must read exactly what the full pass makes of it, and the full pass must not
     // refuse it.
     let check = |body: &str| -> bool {
-        if !migration_hook::go_safe::is_go_safe(body) {
+        if !migration_hook::testing::go_safe::is_go_safe(body) {
             return false;
         }
         let full = yaml::parse_with_full_pass(body);

@@ -20,10 +20,10 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, PodTemplateSpec, Secret, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use migration_hook::Run;
-use migration_hook::document::Documents;
-use migration_hook::validate::dropped_fields;
-use migration_hook::workload::WorkloadKind;
-use migration_hook::yaml;
+use migration_hook::testing::document::Documents;
+use migration_hook::testing::validate::dropped_fields;
+use migration_hook::testing::workload::WorkloadKind;
+use migration_hook::testing::yaml;
 use serde_json::Value;
 
 /// Fields of `value` its Kubernetes type does not keep, by `apiVersion` and `kind`; `Err` when
@@ -111,7 +111,7 @@ fn check(name: &str, input: &[u8], run: &Run, checked: &mut Checked) {
     let out = common::output_docs(&run.output);
     let parse = |i: usize| -> Value {
         let text = std::str::from_utf8(&out[i]).unwrap();
-        let body = &text[migration_hook::stream::split(text.as_bytes())[0].body()];
+        let body = &text[migration_hook::testing::stream::split(text.as_bytes())[0].body()];
         yaml::parse(body)
             .unwrap_or_else(|e| panic!("{name}: output document {} does not parse: {e}", i + 1))
     };

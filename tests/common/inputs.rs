@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use migration_hook::document::Documents;
-use migration_hook::options::Options;
-use migration_hook::workload::WorkloadKind;
+use migration_hook::testing::document::Documents;
+use migration_hook::Options;
+use migration_hook::testing::workload::WorkloadKind;
 use serde_json::Value;
 
 /// One input with the options to run it with.

@@ -8,11 +8,11 @@ pub mod oracle;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use migration_hook::cli::{Cli, Command};
-use migration_hook::document::Documents;
-use migration_hook::edit::Edited;
-use migration_hook::host::Host;
-use migration_hook::options::Options;
+use migration_hook::{Cli, Command};
+use migration_hook::testing::document::Documents;
+use migration_hook::testing::edit::Edited;
+use migration_hook::Host;
+use migration_hook::Options;
 use migration_hook::{Run, report};
 
 /// A test input: the header comment (what it shows), its arguments, and the stream.
@@ -134,7 +134,7 @@ pub fn run(input: &[u8], options: &Options) -> Result<Run, String> {
 
 /// The output's documents, split the same way as the input's.
 pub fn output_docs(output: &[u8]) -> Vec<Vec<u8>> {
-    migration_hook::stream::split(output)
+    migration_hook::testing::stream::split(output)
         .iter()
         .map(|d| output[d.range()].to_vec())
         .collect()

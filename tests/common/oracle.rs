@@ -12,9 +12,9 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use migration_hook::Run;
-use migration_hook::document::Documents;
-use migration_hook::edit::Removal;
-use migration_hook::plan::WorkloadEdit;
+use migration_hook::testing::document::Documents;
+use migration_hook::testing::edit::Removal;
+use migration_hook::testing::plan::WorkloadEdit;
 use serde_json::Value;
 
 /// How Kubernetes reads one stream: its non-null documents as canonical JSON (compact, keys
@@ -243,7 +243,7 @@ pub fn differential(oracle: &Oracle, name: &str, input: &[u8], run: &Run) -> Com
         };
         // What the plan meant: the text reads back as the value it was emitted from (a debug
         // assertion in the planner), so Kubernetes' reading must equal ours.
-        let meant = migration_hook::yaml::parse(&g.text)
+        let meant = migration_hook::testing::yaml::parse(&g.text)
             .unwrap_or_else(|e| panic!("{name}: new document {} does not parse: {e}", n + j + 1));
         let differences = differences(&read, &meant);
         assert!(

@@ -647,7 +647,7 @@ fn insert_at_line(rng: &mut Rng, input: &mut Vec<u8>, text: &[u8]) {
 
 /// Document byte ranges (by the `---` lines).
 fn documents(input: &[u8]) -> Vec<std::ops::Range<usize>> {
-    migration_hook::stream::split(input)
+    migration_hook::testing::stream::split(input)
         .iter()
         .map(|d| d.range())
         .collect()

@@ -12,7 +12,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::resolve;
+use crate::yaml::resolve;
 
 /// Deepest nesting we parse. Kubernetes objects stay far below; the limit keeps hostile input
 /// from exhausting the stack.

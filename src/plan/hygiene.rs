@@ -13,10 +13,10 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, DocLabel, Result};
-use crate::document::{Document, Documents, same_namespace};
+use crate::input::document::{Document, Documents, same_namespace};
 use crate::hash;
-use crate::head;
-use crate::selector::{Labels, Selector};
+use crate::input::head;
+use crate::kube::label_selector::{Labels, Selector};
 
 /// A label taken off the migration pod, and the selectors it had to leave.
 #[derive(Debug, Clone, PartialEq, Eq)]

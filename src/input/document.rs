@@ -11,10 +11,10 @@ use serde_json::Value;
 
 use crate::diagnostic::{DocLabel, Error, Result};
 use crate::hash;
-use crate::head::{self, Head};
-use crate::keys;
-use crate::lines;
-use crate::stream::{self, RawDoc};
+use crate::input::head::{self, Head};
+use crate::kube::keys;
+use crate::input::lines;
+use crate::input::stream::{self, RawDoc};
 use crate::threads;
 use crate::yaml::{self, YamlError};
 

@@ -19,10 +19,10 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value};
 
 use crate::diagnostic::{Diagnostic, Result};
-use crate::document::{Document, Documents, is_mark_key};
-use crate::keys;
-use crate::naming;
-use crate::refs::{self, RefKind, Reference};
+use crate::input::document::{Document, Documents, is_mark_key};
+use crate::kube::keys;
+use crate::kube::naming;
+use crate::kube::references::{self, RefKind, Reference};
 
 /// A hook copy to emit.
 #[derive(Debug, Clone)]
@@ -112,7 +112,7 @@ pub fn resolve(
     } = cx;
     adopt_service_account_pull_secrets(docs, pod_spec, namespace)?;
     let mut deps: Vec<Dependency> = Vec::new();
-    for r in refs::collect(pod_spec) {
+    for r in references::collect(pod_spec) {
         match deps
             .iter_mut()
             .find(|d| d.kind == r.kind && d.name == r.name)
@@ -184,7 +184,7 @@ fn adopt_service_account_pull_secrets(
     if has_own {
         return Ok(());
     }
-    let Some(sa) = refs::collect(pod_spec)
+    let Some(sa) = references::collect(pod_spec)
         .into_iter()
         .find(|r| r.kind == RefKind::ServiceAccount)
     else {
@@ -334,7 +334,7 @@ fn copy_name(
 
 /// Points the pod spec's references at the copies that were made for them.
 fn rewrite(pod_spec: &mut Value, deps: &[Dependency], copies: &Copies) {
-    refs::visit(pod_spec, &mut |r: Reference, name: &mut String| {
+    references::visit(pod_spec, &mut |r: Reference, name: &mut String| {
         let renamed = deps
             .iter()
             .find(|d| d.kind == r.kind && d.name == r.name)

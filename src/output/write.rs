@@ -7,10 +7,10 @@
 
 use std::io::{self, Write};
 
-use crate::document::Documents;
-use crate::edit::{self, Edited};
+use crate::input::document::Documents;
+use crate::yaml::edit::{self, Edited};
 use crate::plan::Plan;
-use crate::stream;
+use crate::input::stream;
 
 /// Writes the whole output to `out`.
 pub fn write_to(docs: &Documents, plan: &Plan, out: &mut impl Write) -> io::Result<()> {

@@ -21,9 +21,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::mark::{MarkSpec, Origin};
-use crate::options::{ConfigMark, Selector};
-use crate::workload::WorkloadKind;
+use crate::settings::mark::{MarkSpec, Origin};
+use crate::settings::options::{ConfigMark, Selector};
+use crate::kube::workload::WorkloadKind;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -193,7 +193,7 @@ impl SelectorDef {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mark::HookChoice;
+    use crate::settings::mark::HookChoice;
 
     #[test]
     fn reads_a_full_entry() {

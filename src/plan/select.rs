@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, Error, Result};
-use crate::document::{Document, Documents, is_mark_key};
-use crate::head;
-use crate::keys;
-use crate::mark::{MarkSpec, Origin};
-use crate::options::{ContainerFlag, Options, Selector};
-use crate::workload::{WorkloadKind, join_field};
+use crate::input::document::{Document, Documents, is_mark_key};
+use crate::input::head;
+use crate::kube::keys;
+use crate::settings::mark::{MarkSpec, Origin};
+use crate::settings::options::{ContainerFlag, Options, Selector};
+use crate::kube::workload::{WorkloadKind, join_field};
 
 /// A workload with its merged mark.
 #[derive(Debug, Clone)]

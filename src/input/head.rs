@@ -11,8 +11,8 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::keys;
-use crate::lines;
+use crate::kube::keys;
+use crate::input::lines;
 
 /// Identity and hook-ness of a document. The scanner's values borrow from the input (no
 /// allocation per document); decoded and parsed ones are owned.
@@ -889,7 +889,7 @@ fn read_scalar<'b>(
 /// A plain scalar's text when Kubernetes reads it as a string. `name: 0644` is the number 420
 /// to Kubernetes, `.5` the number 0.5, `on` a boolean: those are left to the parser.
 fn plain_text(plain: &str) -> Option<&str> {
-    (crate::resolve::resolve(plain) == crate::resolve::GoScalar::Str).then_some(plain)
+    (crate::yaml::resolve::resolve(plain) == crate::yaml::resolve::GoScalar::Str).then_some(plain)
 }
 
 /// Decodes a quoted scalar that closes on this line. Returns the text and the bytes consumed.

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::mark::MarkSpec;
-use crate::workload::WorkloadKind;
+use crate::settings::mark::MarkSpec;
+use crate::kube::workload::WorkloadKind;
 
 /// Everything the planner needs besides the input.
 #[derive(Debug, Clone, Default)]

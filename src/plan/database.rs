@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::diagnostic::Result;
-use crate::document::{Document, Documents, same_namespace};
-use crate::refs::RefKind;
+use crate::input::document::{Document, Documents, same_namespace};
+use crate::kube::references::RefKind;
 
 /// A database of the release the migration talks to.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::document::parse_list;
-use crate::keys;
+use crate::input::document::parse_list;
+use crate::kube::keys;
 
 /// Where a setting came from, for messages that say why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,7 +233,7 @@ fn integer(value: &str, min: i64) -> Result<i64, String> {
 
 /// A Job name must be a DNS-1123 label (it becomes a pod label value).
 fn job_name(value: &str) -> Result<String, String> {
-    if crate::naming::is_dns_label(value) {
+    if crate::kube::naming::is_dns_label(value) {
         Ok(value.to_string())
     } else {
         Err(format!(
@@ -309,7 +309,7 @@ fn env(value: &str) -> Result<Vec<Value>, String> {
         _ => return Err(expected.to_string()),
     };
     for var in &vars {
-        crate::validate::env_var(var)?;
+        crate::kube::validate::env_var(var)?;
     }
     Ok(vars)
 }

@@ -2,9 +2,9 @@
 
 use std::fmt::Write;
 
-use crate::dependencies::Outcome;
+use crate::plan::dependencies::Outcome;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::edit::{Edited, Removal};
+use crate::yaml::edit::{Edited, Removal};
 use crate::plan::{Migration, Plan};
 
 /// The whole account: one block per Job, then the workload edits and the diagnostics.
@@ -127,7 +127,7 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
                 }
             }
             Outcome::NotNeeded => "exists already at these events; nothing to do".to_string(),
-            Outcome::External if crate::dependencies::is_default_account(d) => {
+            Outcome::External if crate::plan::dependencies::is_default_account(d) => {
                 "the namespace's default ServiceAccount, which always exists".to_string()
             }
             Outcome::External if d.optional => {

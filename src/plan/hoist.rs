@@ -10,10 +10,10 @@
 use serde_json::{Map, Value};
 
 use crate::diagnostic::{DocLabel, Error, Result};
-use crate::document::is_mark_key;
-use crate::mark::MarkSpec;
-use crate::sidecars;
-use crate::workload::{WorkloadKind, join_field};
+use crate::input::document::is_mark_key;
+use crate::settings::mark::MarkSpec;
+use crate::kube::sidecars;
+use crate::kube::workload::{WorkloadKind, join_field};
 
 /// Container fields that make no sense in a run-to-completion migration.
 const STRIPPED_FIELDS: &[&str] = &[
@@ -459,7 +459,7 @@ fn is_non_empty(v: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mark::Origin;
+    use crate::settings::mark::Origin;
     use serde_json::json;
 
     fn label() -> DocLabel {

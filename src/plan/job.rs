@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::keys;
-use crate::mark::{HookChoice, MarkSpec, Origin};
+use crate::kube::keys;
+use crate::settings::mark::{HookChoice, MarkSpec, Origin};
 
 /// Default weight: below the chart's own weight-0 hooks, and room below for the copies.
 pub const DEFAULT_WEIGHT: i64 = -1;

@@ -13,9 +13,9 @@
 //! can only make it answer "unsafe" more often. `tests/scanners.rs` checks the claim against
 //! the full pass on every document of testdata/ and on traps inserted at every line.
 //!
-//! [`resolve::go_compatible`]: crate::resolve::go_compatible
+//! [`resolve::go_compatible`]: crate::yaml::resolve::go_compatible
 
-use crate::resolve;
+use crate::yaml::resolve;
 
 /// Whether `text` certainly needs no Go-compatibility pass.
 pub fn is_go_safe(text: &str) -> bool {

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::mark::{MarkSpec, Origin};
-use crate::options::{ContainerFlag, Options};
+use crate::settings::mark::{MarkSpec, Origin};
+use crate::settings::options::{ContainerFlag, Options};
 
 /// Hoists a workload's database-migration container into one Helm pre-install/pre-upgrade hook
 /// Job. Reads a rendered chart (stdin or FILE), writes it to stdout.
@@ -134,7 +134,7 @@ impl RunArgs {
         if let (Some(path), Some(text)) = (&self.config, config_text) {
             let shown = path.display().to_string();
             options.config =
-                crate::config::parse(text).map_err(|e| format!("--config {shown}: {e}"))?;
+                crate::settings::config::parse(text).map_err(|e| format!("--config {shown}: {e}"))?;
             options.config_path = Some(shown);
         }
         Ok(options)

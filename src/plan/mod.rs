@@ -1,26 +1,32 @@
 //! Hop 2: every decision, as data. Pure: documents and options in; edits, new documents and
 //! diagnostics out. Nothing here reads files, the environment or the clock.
 
+pub mod database;
+pub mod dependencies;
+pub mod hoist;
+pub mod hygiene;
+pub mod job;
+pub mod select;
+
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 
-use crate::database;
-use crate::dependencies::{self, Copies, Dependency};
+use dependencies::{Copies, Dependency};
 use crate::diagnostic::{Diagnostic, DocLabel, Error, Result};
-use crate::document::{self, Document, Documents, generated_filename, is_mark_key};
-use crate::edit::{self, Edited, Removal};
-use crate::hoist::{self, Hoisted};
-use crate::hygiene::{self, RemovedLabel};
-use crate::job::{self, JobParts, Settings};
-use crate::mark::HookChoice;
-use crate::naming;
-use crate::options::Options;
-use crate::select::{self, Marked};
-use crate::selector;
+use crate::input::document::{self, Document, Documents, generated_filename, is_mark_key};
+use crate::yaml::edit::{self, Edited, Removal};
+use hoist::{Hoisted};
+use hygiene::{RemovedLabel};
+use job::{JobParts, Settings};
+use crate::settings::mark::HookChoice;
+use crate::kube::naming;
+use crate::settings::options::Options;
+use select::{Marked};
+use crate::kube::label_selector;
 use crate::threads;
-use crate::workload::WorkloadKind;
+use crate::kube::workload::WorkloadKind;
 use crate::yaml;
 
 /// What the run will do.
@@ -412,7 +418,7 @@ fn build(
         &mut plan.diagnostics,
     )?;
 
-    let labels = selector::labels_of(template.get("metadata").and_then(|m| m.get("labels")));
+    let labels = label_selector::labels_of(template.get("metadata").and_then(|m| m.get("labels")));
     let removed_labels = hygiene::plan(
         docs,
         &lookups.selectors,
@@ -493,7 +499,7 @@ fn choose_events(
     match &settings.hook {
         HookChoice::Events(events) => {
             let reason = match settings.hook_origin {
-                crate::mark::Origin::Default => "the default".to_string(),
+                crate::settings::mark::Origin::Default => "the default".to_string(),
                 ref origin => format!("set by {origin}"),
             };
             (events.clone(), reason)

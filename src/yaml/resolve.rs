@@ -208,7 +208,7 @@ fn format_float32_g(f: f64) -> String {
 /// parser rejects is returned as is: the real parse reports the error.
 pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
     // Most documents need nothing: a line scan proves it for them, at a fraction of the cost.
-    if crate::go_safe::is_go_safe(text) {
+    if crate::yaml::go_safe::is_go_safe(text) {
         return Ok(None);
     }
     go_compatible_full(text)

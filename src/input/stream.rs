@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use crate::lines;
+use crate::input::lines;
 
 /// One document of the stream, as offsets into the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
