@@ -37,7 +37,7 @@ pub struct DocLabel {
 
 impl DocLabel {
     /// `Kind/name`, or `Kind/namespace/name`.
-    pub fn id(&self) -> String {
+    pub(crate) fn id(&self) -> String {
         let kind = self.kind.as_deref().unwrap_or("(no kind)");
         let name = self.name.as_deref().unwrap_or("(no name)");
         match &self.namespace {
@@ -67,13 +67,13 @@ pub struct Diagnostic {
     /// The document it is about, if any.
     pub doc: Option<DocLabel>,
     /// Dotted path of the field inside that document (or a command-line flag), if any.
-    pub field: Option<String>,
+    pub(crate) field: Option<String>,
     /// What is wrong and what to do, one line.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl Diagnostic {
-    pub fn new(severity: Severity, message: impl Into<String>) -> Self {
+    pub(crate) fn new(severity: Severity, message: impl Into<String>) -> Self {
         Diagnostic {
             severity,
             doc: None,
@@ -82,20 +82,20 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(message: impl Into<String>) -> Self {
+    pub(crate) fn warning(message: impl Into<String>) -> Self {
         Self::new(Severity::Warning, message)
     }
 
-    pub fn note(message: impl Into<String>) -> Self {
+    pub(crate) fn note(message: impl Into<String>) -> Self {
         Self::new(Severity::Note, message)
     }
 
-    pub fn at(mut self, doc: &DocLabel) -> Self {
+    pub(crate) fn at(mut self, doc: &DocLabel) -> Self {
         self.doc = Some(doc.clone());
         self
     }
 
-    pub fn field(mut self, field: impl Into<String>) -> Self {
+    pub(crate) fn field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
         self
     }
@@ -120,16 +120,16 @@ impl fmt::Display for Diagnostic {
 pub struct Error(pub Box<Diagnostic>);
 
 impl Error {
-    pub fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         Error(Box::new(Diagnostic::new(Severity::Error, message)))
     }
 
-    pub fn at(mut self, doc: &DocLabel) -> Self {
+    pub(crate) fn at(mut self, doc: &DocLabel) -> Self {
         self.0.doc = Some(doc.clone());
         self
     }
 
-    pub fn field(mut self, field: impl Into<String>) -> Self {
+    pub(crate) fn field(mut self, field: impl Into<String>) -> Self {
         self.0.field = Some(field.into());
         self
     }

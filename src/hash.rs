@@ -7,7 +7,7 @@ const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
 /// Hash state over a sequence of strings.
 #[derive(Clone, Copy, Default)]
-pub struct Fx(u64);
+pub(crate) struct Fx(u64);
 
 impl Fx {
     fn word(self, word: u64) -> Fx {
@@ -15,7 +15,7 @@ impl Fx {
     }
 
     /// Adds one string (its length too, so that `("ab", "c")` and `("a", "bc")` differ).
-    pub fn str(self, s: &str) -> Fx {
+    pub(crate) fn str(self, s: &str) -> Fx {
         let mut h = self.word(s.len() as u64);
         let mut chunks = s.as_bytes().chunks_exact(8);
         for chunk in &mut chunks {
@@ -27,13 +27,13 @@ impl Fx {
         h.word(u64::from_le_bytes(last))
     }
 
-    pub fn finish(self) -> u64 {
+    pub(crate) fn finish(self) -> u64 {
         self.0
     }
 }
 
 /// The hash of two strings.
-pub fn pair(a: &str, b: &str) -> u64 {
+pub(crate) fn pair(a: &str, b: &str) -> u64 {
     Fx::default().str(a).str(b).finish()
 }
 

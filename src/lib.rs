@@ -110,7 +110,7 @@ pub fn run(input: &[u8], options: &Options, host: Host) -> Result<Run> {
 /// Helm 3 applies a post-renderer's output as ordinary manifests: a hook Job would run next
 /// to the new pods instead of before them, and fail on the next upgrade. Refuse, loudly.
 fn refuse_helm3(docs: &Documents, host: Host) -> Result<()> {
-    if host.helm_parent && !host.helm_plugin && !docs.from_helm4_postrender() {
+    if host.helm_parent && !host.helm_plugin && !docs.is_helm4_postrender_input() {
         return Err(Error::new(
             "Helm 3 is running migration-hook as --post-renderer. Helm 3 applies a post-renderer's output as ordinary resources, so the migration hook Job would run alongside the new pods instead of before them, and the next upgrade would fail on the Job's immutable template. Use Helm 4 (helm plugin install <migration-hook dir>, then --post-renderer migration-hook), or render with `helm template … | migration-hook` and apply that (for Argo CD, as a Config Management Plugin)",
         ));

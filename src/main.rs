@@ -9,10 +9,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use migration_hook::{Cli, Command, RunArgs};
-use migration_hook::{Diagnostic, Severity};
 use migration_hook::Host;
 use migration_hook::report;
+use migration_hook::{Cli, Command, RunArgs};
+use migration_hook::{Diagnostic, Severity};
 
 /// Prefix of every line this program writes to stderr.
 const NAME: &str = "migration-hook";

@@ -9,7 +9,7 @@ use std::thread::{Builder, Scope, ScopedJoinHandle};
 const STACK_SIZE: usize = 8 << 20;
 
 /// Starts `f` on a new thread of `scope`.
-pub fn spawn<'s, T: Send + 's>(
+pub(crate) fn spawn<'s, T: Send + 's>(
     scope: &'s Scope<'s, '_>,
     f: impl FnOnce() -> T + Send + 's,
 ) -> ScopedJoinHandle<'s, T> {
@@ -20,7 +20,7 @@ pub fn spawn<'s, T: Send + 's>(
 }
 
 /// Waits for a thread's result; its panic, if any, goes on here.
-pub fn join<T>(handle: ScopedJoinHandle<'_, T>) -> T {
+pub(crate) fn join<T>(handle: ScopedJoinHandle<'_, T>) -> T {
     handle
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))

@@ -137,7 +137,9 @@ fn violations(output: &[u8], input_count: usize, warnings: &[String]) -> Vec<Str
             let text = String::from_utf8_lossy(d);
             let body = migration_hook::testing::stream::split(d.as_slice());
             let body = &text[body.first()?.body()];
-            migration_hook::testing::yaml::parse(body).ok().map(|v| (i, v))
+            migration_hook::testing::yaml::parse(body)
+                .ok()
+                .map(|v| (i, v))
         })
         .filter(|(_, v)| v.is_object())
         .collect();

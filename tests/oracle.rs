@@ -159,7 +159,11 @@ fn hazardous_scalars_read_and_emit_like_go() {
                 if !common::oracle::differences(&go, v).is_empty() {
                     disagreements.push(format!("{text:?}: Go reads {go}, we read {v}"));
                 }
-                emitted.push((text.clone(), v.clone(), migration_hook::testing::yaml::emit(v)));
+                emitted.push((
+                    text.clone(),
+                    v.clone(),
+                    migration_hook::testing::yaml::emit(v),
+                ));
             }
             (Err(_), Err(_)) => {}
             // Refusing what Go reads is safe (an error, never a different meaning); only these

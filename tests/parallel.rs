@@ -2,8 +2,8 @@
 //! result must be exactly the one-thread result: same output bytes, same diagnostics, same
 //! first error.
 
-use migration_hook::testing::document::Documents;
 use migration_hook::Options;
+use migration_hook::testing::document::Documents;
 use migration_hook::testing::{plan, write};
 
 /// A chart of `units` apps, most with a marked Deployment; `bad` units mark a container that

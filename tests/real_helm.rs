@@ -904,7 +904,8 @@ fn argocd_generate_command() -> Vec<String> {
     let text = std::fs::read_to_string(root().join("examples/argocd/cmp-plugin.yaml")).unwrap();
     let config_map = migration_hook::testing::yaml::parse(&text).unwrap();
     let plugin =
-        migration_hook::testing::yaml::parse(config_map["data"]["plugin.yaml"].as_str().unwrap()).unwrap();
+        migration_hook::testing::yaml::parse(config_map["data"]["plugin.yaml"].as_str().unwrap())
+            .unwrap();
     assert_eq!(plugin["kind"], "ConfigManagementPlugin");
     let generate = &plugin["spec"]["generate"];
     let words = |v: &Value| -> Vec<String> {

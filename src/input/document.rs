@@ -12,9 +12,9 @@ use serde_json::Value;
 use crate::diagnostic::{DocLabel, Error, Result};
 use crate::hash;
 use crate::input::head::{self, Head};
-use crate::kube::keys;
 use crate::input::lines;
 use crate::input::stream::{self, RawDoc};
+use crate::kube::keys;
 use crate::threads;
 use crate::yaml::{self, YamlError};
 
@@ -27,12 +27,12 @@ pub struct Document<'a> {
     /// The whole document, marker line and comments included.
     pub text: &'a str,
     /// The YAML body (what gets parsed).
-    pub body: &'a str,
+    pub(crate) body: &'a str,
     /// The whole input, to turn positions into stream-wide line numbers in messages.
     input: &'a str,
     pub head: Head<'a>,
     /// Free of lone `\r`s, so the line scanners of [`head`] may read it.
-    pub scannable: bool,
+    pub(crate) scannable: bool,
     /// When the head scanner read the head: where its last top-level `spec:` line is, if
     /// anywhere ([`head::Scanned::spec_line`]).
     pub spec_line: Option<Option<usize>>,
@@ -77,7 +77,7 @@ impl<'a> Document<'a> {
     }
 
     /// How messages name this document.
-    pub fn label(&self) -> DocLabel {
+    pub(crate) fn label(&self) -> DocLabel {
         DocLabel {
             index: self.index,
             kind: self.head.kind.as_deref().map(str::to_string),
@@ -112,7 +112,7 @@ impl<'a> Document<'a> {
     }
 
     /// Whether the document could be parsed (parses it if that has not happened yet).
-    pub fn parse_error(&self) -> Option<Error> {
+    pub(crate) fn parse_error(&self) -> Option<Error> {
         self.value().err()
     }
 
@@ -145,7 +145,7 @@ impl<'a> Document<'a> {
     }
 
     /// The hook events, trimmed and lower-cased as Helm reads them.
-    pub fn hook_events(&self) -> Vec<String> {
+    pub(crate) fn hook_events(&self) -> Vec<String> {
         self.head
             .hook
             .as_deref()
@@ -154,7 +154,7 @@ impl<'a> Document<'a> {
     }
 
     /// The hook weight as Helm reads it: `strconv.Atoi`, anything invalid is 0.
-    pub fn hook_weight(&self) -> i64 {
+    pub(crate) fn hook_weight(&self) -> i64 {
         self.head
             .hook_weight
             .as_deref()
@@ -172,7 +172,7 @@ impl<'a> Document<'a> {
 
     /// Whether this document is `kind` named `name` in `namespace`. A document without a
     /// namespace lands in the release namespace, which may be any namespace, so it matches.
-    pub fn is(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
+    pub(crate) fn is(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
         self.kind() == Some(kind)
             && self.name() == Some(name)
             && same_namespace(self.head.namespace.as_deref(), namespace)
@@ -180,7 +180,7 @@ impl<'a> Document<'a> {
 }
 
 /// Namespaces compare equal when either is unset (the release namespace).
-pub fn same_namespace(a: Option<&str>, b: Option<&str>) -> bool {
+pub(crate) fn same_namespace(a: Option<&str>, b: Option<&str>) -> bool {
     match (a, b) {
         (Some(a), Some(b)) => a == b,
         _ => true,
@@ -188,7 +188,7 @@ pub fn same_namespace(a: Option<&str>, b: Option<&str>) -> bool {
 }
 
 /// Splits a comma-separated annotation value the way Helm does: trimmed, lower-cased, no empties.
-pub fn parse_list(value: &str) -> Vec<String> {
+pub(crate) fn parse_list(value: &str) -> Vec<String> {
     value
         .split(',')
         .map(|s| s.trim().to_ascii_lowercase())
@@ -197,15 +197,15 @@ pub fn parse_list(value: &str) -> Vec<String> {
 }
 
 /// Inputs from this size on are read by two threads.
-pub const PARALLEL_FROM: usize = 1 << 20;
+pub(crate) const PARALLEL_FROM: usize = 1 << 20;
 
 /// Work split over two threads (drafts, copies) is split from this many items on.
-pub const PARALLEL_PARSES: usize = 16;
+pub(crate) const PARALLEL_PARSES: usize = 16;
 
 /// The whole input.
 #[derive(Debug)]
 pub struct Documents<'a> {
-    pub input: &'a str,
+    pub(crate) input: &'a str,
     pub docs: Vec<Document<'a>>,
     /// `(hash of kind and name, index)` of every document with both, sorted: what
     /// [`Documents::find`] looks up instead of visiting every document. Built on first use.
@@ -277,7 +277,7 @@ impl<'a> Documents<'a> {
 
     /// Whether the input came from Helm 4's post-renderer pipeline (every document carries the
     /// filename annotation there; `helm template` output never does).
-    pub fn from_helm4_postrender(&self) -> bool {
+    pub(crate) fn is_helm4_postrender_input(&self) -> bool {
         self.docs.iter().any(|d| d.head.filename.is_some())
     }
 
@@ -290,7 +290,7 @@ impl<'a> Documents<'a> {
     }
 
     /// Builds the index [`Documents::find`] uses (it is built on first use otherwise).
-    pub fn index_names(&self) {
+    pub(crate) fn index_names(&self) {
         self.names_index();
     }
 
@@ -307,7 +307,7 @@ impl<'a> Documents<'a> {
     }
 
     /// Documents that are `kind`/`name` in `namespace`, hooks included, in stream order.
-    pub fn find<'s>(
+    pub(crate) fn find<'s>(
         &'s self,
         kind: &'s str,
         namespace: Option<&'s str>,
@@ -324,14 +324,14 @@ impl<'a> Documents<'a> {
     }
 
     /// Whether any document (of any kind) already has this kind and name.
-    pub fn name_taken(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
+    pub(crate) fn name_taken(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
         self.find(kind, namespace, name).next().is_some()
     }
 }
 
 /// The filename annotation value for documents generated from `source` (a template path):
 /// `chart/templates/web.yaml` → `chart/templates/web-migration-hook.yaml`.
-pub fn generated_filename(source: &str) -> String {
+pub(crate) fn generated_filename(source: &str) -> String {
     let (dir, file) = match source.rfind('/') {
         Some(i) => (&source[..=i], &source[i + 1..]),
         None => ("", source),
@@ -347,7 +347,7 @@ pub fn generated_filename(source: &str) -> String {
 }
 
 /// Is `key` one of ours?
-pub fn is_mark_key(key: &str) -> bool {
+pub(crate) fn is_mark_key(key: &str) -> bool {
     key.starts_with(keys::MARK_PREFIX)
 }
 
@@ -364,7 +364,7 @@ mod tests {
         assert_eq!(docs.get(1).name(), Some("b"));
         assert_eq!(docs.get(1).hook_events(), ["pre-install", "post-upgrade"]);
         assert_eq!(docs.get(1).hook_weight(), 0);
-        assert!(!docs.from_helm4_postrender());
+        assert!(!docs.is_helm4_postrender_input());
     }
 
     #[test]

@@ -11,8 +11,8 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::kube::keys;
 use crate::input::lines;
+use crate::kube::keys;
 
 /// Identity and hook-ness of a document. The scanner's values borrow from the input (no
 /// allocation per document); decoded and parsed ones are owned.
@@ -23,13 +23,13 @@ pub struct Head<'a> {
     pub name: Option<Cow<'a, str>>,
     pub namespace: Option<Cow<'a, str>>,
     /// `helm.sh/hook`, as written.
-    pub hook: Option<Cow<'a, str>>,
+    pub(crate) hook: Option<Cow<'a, str>>,
     /// `helm.sh/hook-weight`, as written.
-    pub hook_weight: Option<Cow<'a, str>>,
+    pub(crate) hook_weight: Option<Cow<'a, str>>,
     /// Helm 4's `postrenderer.helm.sh/postrender-filename`.
-    pub filename: Option<Cow<'a, str>>,
+    pub(crate) filename: Option<Cow<'a, str>>,
     /// `metadata.annotations` holds a `migration-hook/…` key.
-    pub marked: bool,
+    pub(crate) marked: bool,
 }
 
 impl Head<'_> {
@@ -65,7 +65,7 @@ fn scalar_text(value: &Value) -> Option<Cow<'static, str>> {
 }
 
 /// The path of a `# Source: <path>` comment line before the content, as `helm template` writes it.
-pub fn source_comment(doc: &str) -> Option<&str> {
+pub(crate) fn source_comment(doc: &str) -> Option<&str> {
     for line in doc.lines() {
         let line = line.trim_end_matches('\r');
         if let Some(path) = line.strip_prefix("# Source: ") {
@@ -320,7 +320,7 @@ pub fn scan_head(body: &str) -> Option<Scanned<'_>> {
 }
 
 /// Entries of a map read by [`map_at`]: (key, value), in the parser's order.
-pub type Entries<'b> = Vec<(Cow<'b, str>, Cow<'b, str>)>;
+pub(crate) type Entries<'b> = Vec<(Cow<'b, str>, Cow<'b, str>)>;
 
 /// A Service's `spec.selector` when it is a block map of one-line string scalars:
 /// [`map_at`] with every key kept.
@@ -352,7 +352,7 @@ pub fn map_at<'b>(
 
 /// [`map_at`], starting at `from`: the start of a top-level `path[0]:` key line (which
 /// overrides any before it) with every line before it checked, as [`Scanned::spec_line`].
-pub fn map_at_from<'b>(
+pub(crate) fn map_at_from<'b>(
     body: &'b str,
     from: usize,
     path: &[&str],

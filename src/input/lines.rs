@@ -13,7 +13,7 @@ const BLOCK: usize = 64;
 /// the start of the next line (after the one containing `from`… or starting at `from + 1`)
 /// whose first byte passes `first`. A line start at `from` itself is not reported.
 #[inline]
-pub fn next_line_start(
+pub(crate) fn next_line_start(
     bytes: &[u8],
     from: usize,
     first: impl Fn(u8) -> bool + Copy,
@@ -47,7 +47,7 @@ pub fn next_line_start(
 /// One past the end of the line starting at or containing `from` (after its `\n`), or the end
 /// of `bytes`.
 #[inline]
-pub fn line_end(bytes: &[u8], from: usize) -> usize {
+pub(crate) fn line_end(bytes: &[u8], from: usize) -> usize {
     match next_newline(&bytes[from..]) {
         Some(i) => from + i + 1,
         None => bytes.len(),
@@ -56,7 +56,7 @@ pub fn line_end(bytes: &[u8], from: usize) -> usize {
 
 /// Position of the first `\n`.
 #[inline]
-pub fn next_newline(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn next_newline(bytes: &[u8]) -> Option<usize> {
     // Most lines are short: eight bytes at a time first (the classic "has a zero byte" test on
     // the word XOR newlines; its lowest flagged byte is always a real match), then whole blocks.
     const LO: u64 = 0x0101_0101_0101_0101;
@@ -86,7 +86,7 @@ pub fn next_newline(bytes: &[u8]) -> Option<usize> {
 }
 
 /// Whether `byte` occurs in `bytes`.
-pub fn contains(bytes: &[u8], byte: u8) -> bool {
+pub(crate) fn contains(bytes: &[u8], byte: u8) -> bool {
     let mut chunks = bytes.chunks_exact(BLOCK);
     for chunk in &mut chunks {
         let mut any = 0u8;

@@ -3,5 +3,5 @@
 
 pub mod document;
 pub mod head;
-pub mod lines;
+pub(crate) mod lines;
 pub mod stream;

@@ -15,12 +15,12 @@ use crate::input::lines;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RawDoc {
     /// First byte of the document, marker line included.
-    pub start: usize,
+    pub(crate) start: usize,
     /// First byte of the YAML body: after the `---` line, or `start` when the marker line
     /// carries content (`--- |`, `--- {…}`) or there is no marker.
-    pub body_start: usize,
+    pub(crate) body_start: usize,
     /// One past the last byte (the next document's `start`).
-    pub end: usize,
+    pub(crate) end: usize,
 }
 
 impl RawDoc {
@@ -93,7 +93,7 @@ pub fn split(input: &[u8]) -> Vec<RawDoc> {
 }
 
 /// Whether the bytes written so far end a line, so that a new `---` marker can follow.
-pub fn ends_with_newline(out: &[u8]) -> bool {
+pub(crate) fn ends_with_newline(out: &[u8]) -> bool {
     out.is_empty() || out.ends_with(b"\n")
 }
 

@@ -5,25 +5,25 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 /// Pod labels.
-pub type Labels = BTreeMap<String, String>;
+pub(crate) type Labels = BTreeMap<String, String>;
 
 /// A selector: `matchLabels` plus `matchExpressions` (a Service selector is `matchLabels` only).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Selector {
-    pub match_labels: BTreeMap<String, String>,
-    pub expressions: Vec<Expression>,
+pub(crate) struct Selector {
+    pub(crate) match_labels: BTreeMap<String, String>,
+    pub(crate) expressions: Vec<Expression>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Expression {
-    pub key: String,
-    pub operator: String,
-    pub values: Vec<String>,
+pub(crate) struct Expression {
+    pub(crate) key: String,
+    pub(crate) operator: String,
+    pub(crate) values: Vec<String>,
 }
 
 impl Selector {
     /// A Service's `spec.selector` (a plain map). `None` or empty selects no pods.
-    pub fn from_map(map: &Value) -> Option<Selector> {
+    pub(crate) fn from_map(map: &Value) -> Option<Selector> {
         let map = map.as_object()?;
         if map.is_empty() {
             return None;
@@ -35,7 +35,7 @@ impl Selector {
     }
 
     /// A `LabelSelector` object. An empty one (`{}`) selects every pod; absent selects none.
-    pub fn from_label_selector(selector: &Value) -> Option<Selector> {
+    pub(crate) fn from_label_selector(selector: &Value) -> Option<Selector> {
         let obj = selector.as_object()?;
         let match_labels = obj
             .get("matchLabels")
@@ -66,7 +66,7 @@ impl Selector {
     }
 
     /// Whether pods with `labels` are selected.
-    pub fn matches(&self, labels: &Labels) -> bool {
+    pub(crate) fn matches(&self, labels: &Labels) -> bool {
         self.match_labels
             .iter()
             .all(|(k, v)| labels.get(k) == Some(v))
@@ -84,7 +84,7 @@ impl Selector {
     }
 
     /// Label keys whose removal would stop this selector from matching.
-    pub fn breaking_keys(&self, labels: &Labels) -> Vec<String> {
+    pub(crate) fn breaking_keys(&self, labels: &Labels) -> Vec<String> {
         let mut keys: Vec<String> = self
             .match_labels
             .keys()
@@ -112,7 +112,7 @@ fn text(v: &Value) -> String {
 }
 
 /// The labels of a pod template's `metadata.labels`.
-pub fn labels_of(metadata_labels: Option<&Value>) -> Labels {
+pub(crate) fn labels_of(metadata_labels: Option<&Value>) -> Labels {
     metadata_labels
         .and_then(Value::as_object)
         .map(|m| m.iter().map(|(k, v)| (k.clone(), text(v))).collect())

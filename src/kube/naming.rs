@@ -4,14 +4,14 @@
 //! depends only on the workload's name (never on content or stream order).
 
 /// Longest Job name: the Job controller copies it into a pod label value.
-pub const MAX_JOB_NAME: usize = 63;
+pub(crate) const MAX_JOB_NAME: usize = 63;
 /// Longest ConfigMap/Secret name (a DNS-1123 subdomain).
-pub const MAX_OBJECT_NAME: usize = 253;
+pub(crate) const MAX_OBJECT_NAME: usize = 253;
 /// Length of the hash suffix used when a name is shortened or disambiguated.
 const HASH_LEN: usize = 5;
 
 /// A DNS-1123 label: 1–63 of `[a-z0-9-]`, starting and ending with a letter or digit.
-pub fn is_dns_label(s: &str) -> bool {
+pub(crate) fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= MAX_JOB_NAME
         && s.bytes()
@@ -21,7 +21,7 @@ pub fn is_dns_label(s: &str) -> bool {
 }
 
 /// FNV-1a, 64 bits: tiny, dependency-free and stable across platforms and releases.
-pub fn stable_hash(text: &str) -> u64 {
+pub(crate) fn stable_hash(text: &str) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
         hash ^= u64::from(b);
@@ -31,12 +31,12 @@ pub fn stable_hash(text: &str) -> u64 {
 }
 
 /// The first `HASH_LEN` hex digits of the stable hash of `text`.
-pub fn short_hash(text: &str) -> String {
+pub(crate) fn short_hash(text: &str) -> String {
     format!("{:016x}", stable_hash(text))[..HASH_LEN].to_string()
 }
 
 /// `name` if it fits in `max` bytes; otherwise a prefix of it plus `-<hash of name>`.
-pub fn fit(name: &str, max: usize) -> String {
+pub(crate) fn fit(name: &str, max: usize) -> String {
     if name.len() <= max {
         return name.to_string();
     }
@@ -44,7 +44,7 @@ pub fn fit(name: &str, max: usize) -> String {
 }
 
 /// `name-suffix`, shortening `name` so the whole fits in `max` bytes.
-pub fn with_suffix(name: &str, suffix: &str, max: usize) -> String {
+pub(crate) fn with_suffix(name: &str, suffix: &str, max: usize) -> String {
     let room = max.saturating_sub(suffix.len() + 1);
     let mut cut = name.len().min(room);
     while !name.is_char_boundary(cut) {
@@ -55,7 +55,7 @@ pub fn with_suffix(name: &str, suffix: &str, max: usize) -> String {
 }
 
 /// A DNS-label-safe version of a workload name (lower-cased, other characters become `-`).
-pub fn sanitize(name: &str) -> String {
+pub(crate) fn sanitize(name: &str) -> String {
     let mapped: String = name
         .chars()
         .map(|c| {

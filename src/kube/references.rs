@@ -30,17 +30,17 @@ impl RefKind {
 
 /// One reference, as found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reference {
+pub(crate) struct Reference {
     pub kind: RefKind,
     pub name: String,
     /// Where, relative to the pod spec (`containers[0].envFrom[1].secretRef.name`).
-    pub field: String,
+    pub(crate) field: String,
     /// Marked `optional: true`: the pod starts without it.
-    pub optional: bool,
+    pub(crate) optional: bool,
 }
 
 /// Every reference in a pod spec, in document order.
-pub fn collect(pod_spec: &Value) -> Vec<Reference> {
+pub(crate) fn collect(pod_spec: &Value) -> Vec<Reference> {
     let mut copy = pod_spec.clone();
     let mut out = Vec::new();
     visit(&mut copy, &mut |r, _| out.push(r));
@@ -48,7 +48,7 @@ pub fn collect(pod_spec: &Value) -> Vec<Reference> {
 }
 
 /// Calls `f` with every reference and its name slot, so the name can be replaced.
-pub fn visit(pod_spec: &mut Value, f: &mut dyn FnMut(Reference, &mut String)) {
+pub(crate) fn visit(pod_spec: &mut Value, f: &mut dyn FnMut(Reference, &mut String)) {
     let Some(pod) = pod_spec.as_object_mut() else {
         return;
     };

@@ -15,7 +15,7 @@ const DATABASE_PROXY_IMAGES: &[&str] = &[
 ];
 
 /// Whether a container runs a well-known database proxy, judged by its image.
-pub fn is_database_proxy(container: &Value) -> bool {
+pub(crate) fn is_database_proxy(container: &Value) -> bool {
     let Some(image) = container.get("image").and_then(Value::as_str) else {
         return false;
     };

@@ -44,7 +44,7 @@ fn compare(orig: &Value, back: &Value, path: String, lost: &mut Vec<String>) {
 
 /// An extra environment variable given for the migration: must be a valid `EnvVar`. Messages
 /// name the variable, never its value (it may be a credential).
-pub fn env_var(var: &Value) -> Result<(), String> {
+pub(crate) fn env_var(var: &Value) -> Result<(), String> {
     let name = var.get("name").and_then(Value::as_str).unwrap_or_default();
     let what = if name.is_empty() {
         "an env entry".to_string()

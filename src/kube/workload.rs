@@ -49,7 +49,7 @@ impl WorkloadKind {
     }
 
     /// The `apiVersion` this kind has today, for messages.
-    pub fn api_version(self) -> &'static str {
+    pub(crate) fn api_version(self) -> &'static str {
         match self {
             WorkloadKind::Pod => "v1",
             WorkloadKind::Job | WorkloadKind::CronJob => "batch/v1",
@@ -111,12 +111,12 @@ impl WorkloadKind {
     }
 
     /// The template path as users read it in messages (`spec.template`).
-    pub fn template_field(self) -> String {
+    pub(crate) fn template_field(self) -> String {
         self.template_path().join(".")
     }
 
     /// `spec.template.spec` (or `spec` for a Pod), for messages.
-    pub fn pod_spec_field(self) -> String {
+    pub(crate) fn pod_spec_field(self) -> String {
         join_field(&self.template_field(), "spec")
     }
 
@@ -127,18 +127,10 @@ impl WorkloadKind {
             .try_fold(doc, |v, key| v.get(key))
             .filter(|v| v.is_object())
     }
-
-    /// The pod template, mutable.
-    pub fn template_mut(self, doc: &mut Value) -> Option<&mut Value> {
-        self.template_path()
-            .iter()
-            .try_fold(doc, |v, key| v.get_mut(key))
-            .filter(|v| v.is_object())
-    }
 }
 
 /// `a.b` + `c` → `a.b.c`; `""` + `c` → `c`.
-pub fn join_field(base: &str, field: &str) -> String {
+pub(crate) fn join_field(base: &str, field: &str) -> String {
     if base.is_empty() {
         field.to_string()
     } else {

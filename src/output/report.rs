@@ -2,10 +2,10 @@
 
 use std::fmt::Write;
 
-use crate::plan::dependencies::Outcome;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::yaml::edit::{Edited, Removal};
+use crate::plan::dependencies::Outcome;
 use crate::plan::{Migration, Plan};
+use crate::yaml::edit::{Edited, Removal};
 
 /// The whole account: one block per Job, then the workload edits and the diagnostics.
 pub fn explain(plan: &Plan) -> String {

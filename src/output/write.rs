@@ -8,12 +8,12 @@
 use std::io::{self, Write};
 
 use crate::input::document::Documents;
-use crate::yaml::edit::{self, Edited};
-use crate::plan::Plan;
 use crate::input::stream;
+use crate::plan::Plan;
+use crate::yaml::edit::{self, Edited};
 
 /// Writes the whole output to `out`.
-pub fn write_to(docs: &Documents, plan: &Plan, out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn write_to(docs: &Documents, plan: &Plan, out: &mut impl Write) -> io::Result<()> {
     let out = &mut LastByte {
         inner: out,
         last: None,

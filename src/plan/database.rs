@@ -16,17 +16,17 @@ use crate::kube::references::RefKind;
 
 /// A database of the release the migration talks to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InRelease {
+pub(crate) struct InRelease {
     /// `Service/shop-postgresql`.
-    pub target: String,
+    pub(crate) target: String,
     /// Where it was named (`env DATABASE_URL`, `args`, `envFrom ConfigMap/app-env`).
-    pub via: String,
+    pub(crate) via: String,
 }
 
 /// The Services and StatefulSets of the stream (not hooks), gathered once per run and indexed
 /// by name, so that each migration looks up the words of its settings instead of searching
 /// every setting for every name.
-pub struct Targets<'d> {
+pub(crate) struct Targets<'d> {
     /// The documents, in stream order.
     list: Vec<&'d Document<'d>>,
     /// Name → positions in `list`, for names made of word characters only.
@@ -36,7 +36,7 @@ pub struct Targets<'d> {
 }
 
 impl<'d> Targets<'d> {
-    pub fn new(docs: &'d Documents<'d>) -> Targets<'d> {
+    pub(crate) fn new(docs: &'d Documents<'d>) -> Targets<'d> {
         let list: Vec<&Document> = docs
             .iter()
             .filter(|d| !d.is_hook() && d.name().is_some())
@@ -81,7 +81,7 @@ impl<'d> Targets<'d> {
 }
 
 /// Looks for a Service or StatefulSet of the stream named in the migration's settings.
-pub fn find(
+pub(crate) fn find(
     docs: &Documents,
     targets: &Targets,
     container: &Value,

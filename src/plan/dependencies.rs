@@ -32,18 +32,18 @@ pub struct Copy {
     pub kind: RefKind,
     /// The copy's name (the original's, for a ServiceAccount).
     pub name: String,
-    pub events: Vec<String>,
-    pub weight: i64,
+    pub(crate) events: Vec<String>,
+    pub(crate) weight: i64,
     /// Index of the migration that first needed it (it is written just before that Job).
-    pub first_user: usize,
+    pub(crate) first_user: usize,
     /// When the original is itself a hook that does not fit (its events and weight), for the
     /// explanation of why it was copied rather than used.
-    pub unsuitable_hook: Option<(String, i64)>,
+    pub(crate) unsuitable_hook: Option<(String, i64)>,
 }
 
 /// What happens to one referenced object.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// An existing hook document serves as is.
     Reused { doc: usize },
     /// Copy number `copy` serves (renamed, or same-name for a ServiceAccount).
@@ -58,20 +58,20 @@ pub enum Outcome {
 
 /// One referenced object and what was done about it.
 #[derive(Debug, Clone)]
-pub struct Dependency {
+pub(crate) struct Dependency {
     pub kind: RefKind,
     pub name: String,
     /// Where the pod refers to it.
-    pub fields: Vec<String>,
+    pub(crate) fields: Vec<String>,
     /// Every reference is `optional: true`: the pod starts without it.
-    pub optional: bool,
-    pub outcome: Outcome,
+    pub(crate) optional: bool,
+    pub(crate) outcome: Outcome,
 }
 
 /// The copies of a whole run, shared by the migrations that need the same object.
 #[derive(Debug, Default)]
-pub struct Copies {
-    pub list: Vec<Copy>,
+pub(crate) struct Copies {
+    pub(crate) list: Vec<Copy>,
     /// (copied document, events) → position in `list`.
     by_source: HashMap<(usize, Vec<String>), usize>,
     /// The (kind, name) of every copy.
@@ -83,21 +83,21 @@ const COPY_SUFFIX: &str = "-migration-hook";
 
 /// The migration whose dependencies are resolved.
 #[derive(Debug, Clone, Copy)]
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub namespace: Option<&'a str>,
     /// The Job's hook events.
-    pub events: &'a [String],
-    pub job_weight: i64,
+    pub(crate) events: &'a [String],
+    pub(crate) job_weight: i64,
     /// Index of the migration.
-    pub migration: usize,
+    pub(crate) migration: usize,
     /// How messages name the Job.
-    pub job_label: &'a str,
+    pub(crate) job_label: &'a str,
     /// The output is for Argo CD (no same-name ServiceAccount copy).
-    pub argocd: bool,
+    pub(crate) argocd: bool,
 }
 
 /// Resolves the dependencies of one migration's pod spec and points it at the copies.
-pub fn resolve(
+pub(crate) fn resolve(
     docs: &Documents,
     pod_spec: &mut Value,
     cx: Context,
@@ -165,7 +165,7 @@ pub fn resolve(
 }
 
 /// `default` always exists; no warning for it.
-pub fn is_default_account(dep: &Dependency) -> bool {
+pub(crate) fn is_default_account(dep: &Dependency) -> bool {
     dep.kind == RefKind::ServiceAccount && dep.name == "default"
 }
 
@@ -350,7 +350,7 @@ fn rewrite(pod_spec: &mut Value, deps: &[Dependency], copies: &Copies) {
 
 /// The document of a hook copy: the original with a new name (unless a ServiceAccount) and hook
 /// annotations instead of the original's hook and policy annotations.
-pub fn copy_document(original: &Value, copy: &Copy, filename: Option<&str>) -> Value {
+pub(crate) fn copy_document(original: &Value, copy: &Copy, filename: Option<&str>) -> Value {
     let mut doc = original.clone();
     let Some(root) = doc.as_object_mut() else {
         return doc;

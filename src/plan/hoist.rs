@@ -11,9 +11,9 @@ use serde_json::{Map, Value};
 
 use crate::diagnostic::{DocLabel, Error, Result};
 use crate::input::document::is_mark_key;
-use crate::settings::mark::MarkSpec;
 use crate::kube::sidecars;
 use crate::kube::workload::{WorkloadKind, join_field};
+use crate::settings::mark::MarkSpec;
 
 /// Container fields that make no sense in a run-to-completion migration.
 const STRIPPED_FIELDS: &[&str] = &[
@@ -26,21 +26,21 @@ const STRIPPED_FIELDS: &[&str] = &[
 
 /// The Job's pod template and what was done to get it.
 #[derive(Debug, Clone)]
-pub struct Hoisted {
+pub(crate) struct Hoisted {
     /// `{metadata: {labels, annotations}, spec}`.
-    pub template: Value,
+    pub(crate) template: Value,
     /// Position of the marked container in the workload's `initContainers`, if it is one.
-    pub init_index: Option<usize>,
-    pub kept_init: Vec<String>,
-    pub dropped_init: Vec<String>,
-    pub converted_sidecars: Vec<String>,
-    pub dropped_containers: Vec<String>,
-    pub stripped: Vec<&'static str>,
-    pub dropped_volumes: Vec<String>,
+    pub(crate) init_index: Option<usize>,
+    pub(crate) kept_init: Vec<String>,
+    pub(crate) dropped_init: Vec<String>,
+    pub(crate) converted_sidecars: Vec<String>,
+    pub(crate) dropped_containers: Vec<String>,
+    pub(crate) stripped: Vec<&'static str>,
+    pub(crate) dropped_volumes: Vec<String>,
 }
 
 /// Builds the Job's pod template from a marked workload.
-pub fn hoist(
+pub(crate) fn hoist(
     workload: &Value,
     kind: WorkloadKind,
     container: &str,
@@ -181,7 +181,7 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-pub fn name_of(container: &Value) -> Option<&str> {
+pub(crate) fn name_of(container: &Value) -> Option<&str> {
     container.get("name").and_then(Value::as_str)
 }
 

@@ -13,18 +13,18 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, DocLabel, Result};
-use crate::input::document::{Document, Documents, same_namespace};
 use crate::hash;
+use crate::input::document::{Document, Documents, same_namespace};
 use crate::input::head;
 use crate::kube::label_selector::{Labels, Selector};
 
 /// A label taken off the migration pod, and the selectors it had to leave.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RemovedLabel {
-    pub key: String,
-    pub value: String,
+pub(crate) struct RemovedLabel {
+    pub(crate) key: String,
+    pub(crate) value: String,
     /// `Service/web`, …
-    pub because: Vec<String>,
+    pub(crate) because: Vec<String>,
 }
 
 /// A selector found in the stream.
@@ -42,7 +42,7 @@ struct Found {
 /// of its pairs, so a migration looks up its own labels' pairs. Services the scanner declines
 /// are read the old way, per migration, and so are the (few) PodDisruptionBudgets and
 /// NetworkPolicies.
-pub struct Selectors<'d> {
+pub(crate) struct Selectors<'d> {
     /// Services read by the scanner: (document, pairs of its non-empty selector).
     services: Vec<(usize, Pairs<'d>)>,
     /// Hash of a `(key, value)` pair → positions in `services` of the selectors indexed by it.
@@ -57,7 +57,7 @@ pub struct Selectors<'d> {
 type Pairs<'d> = Vec<(Cow<'d, str>, Cow<'d, str>)>;
 
 impl<'d> Selectors<'d> {
-    pub fn new(docs: &'d Documents<'d>) -> Selectors<'d> {
+    pub(crate) fn new(docs: &'d Documents<'d>) -> Selectors<'d> {
         let mut services = Vec::new();
         let mut unread_services = Vec::new();
         let mut pdbs = Vec::new();

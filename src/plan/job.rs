@@ -7,29 +7,29 @@ use crate::kube::keys;
 use crate::settings::mark::{HookChoice, MarkSpec, Origin};
 
 /// Default weight: below the chart's own weight-0 hooks, and room below for the copies.
-pub const DEFAULT_WEIGHT: i64 = -1;
+pub(crate) const DEFAULT_WEIGHT: i64 = -1;
 /// Default events.
-pub const DEFAULT_EVENTS: [&str; 2] = ["pre-install", "pre-upgrade"];
+pub(crate) const DEFAULT_EVENTS: [&str; 2] = ["pre-install", "pre-upgrade"];
 /// The events used when the database is part of the release.
-pub const IN_RELEASE_EVENTS: [&str; 2] = ["post-install", "pre-upgrade"];
+pub(crate) const IN_RELEASE_EVENTS: [&str; 2] = ["post-install", "pre-upgrade"];
 
 /// The Job-level settings of one migration, defaults applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    pub hook: HookChoice,
-    pub hook_origin: Origin,
-    pub weight: i64,
+pub(crate) struct Settings {
+    pub(crate) hook: HookChoice,
+    pub(crate) hook_origin: Origin,
+    pub(crate) weight: i64,
     /// Always starts with `before-hook-creation`.
-    pub delete_policy: Vec<String>,
+    pub(crate) delete_policy: Vec<String>,
     /// 0 by default: a half-applied migration must not be retried blindly.
-    pub backoff_limit: i64,
-    pub active_deadline_seconds: Option<i64>,
-    pub ttl_seconds_after_finished: Option<i64>,
-    pub job_name: Option<String>,
+    pub(crate) backoff_limit: i64,
+    pub(crate) active_deadline_seconds: Option<i64>,
+    pub(crate) ttl_seconds_after_finished: Option<i64>,
+    pub(crate) job_name: Option<String>,
 }
 
 impl Settings {
-    pub fn from_spec(spec: &MarkSpec) -> Settings {
+    pub(crate) fn from_spec(spec: &MarkSpec) -> Settings {
         let mut delete_policy = vec![keys::BEFORE_HOOK_CREATION.to_string()];
         for p in spec.delete_policy.iter().flatten() {
             if !delete_policy.contains(p) {
@@ -55,7 +55,7 @@ impl Settings {
 impl Settings {
     /// What makes two migrations the same Job, besides the container (the origin of a setting
     /// does not).
-    pub fn identity(&self) -> String {
+    pub(crate) fn identity(&self) -> String {
         format!(
             "{:?}|{}|{:?}|{}|{:?}|{:?}|{:?}",
             self.hook,
@@ -70,17 +70,17 @@ impl Settings {
 }
 
 /// Everything the Job document is made of.
-pub struct JobParts<'a> {
+pub(crate) struct JobParts<'a> {
     pub name: &'a str,
     pub namespace: Option<&'a str>,
     /// The workload's own `metadata.labels`.
-    pub labels: Option<&'a Value>,
-    pub events: &'a [String],
-    pub settings: &'a Settings,
+    pub(crate) labels: Option<&'a Value>,
+    pub(crate) events: &'a [String],
+    pub(crate) settings: &'a Settings,
     /// Helm 4's filename annotation value, when the input carries them.
-    pub filename: Option<&'a str>,
+    pub(crate) filename: Option<&'a str>,
     /// The hoisted pod template.
-    pub template: Value,
+    pub(crate) template: Value,
 }
 
 /// The Job document, keys in the order people write them.

@@ -1,41 +1,41 @@
 //! Hop 2: every decision, as data. Pure: documents and options in; edits, new documents and
 //! diagnostics out. Nothing here reads files, the environment or the clock.
 
-pub mod database;
-pub mod dependencies;
-pub mod hoist;
-pub mod hygiene;
-pub mod job;
-pub mod select;
+pub(crate) mod database;
+pub(crate) mod dependencies;
+pub(crate) mod hoist;
+pub(crate) mod hygiene;
+pub(crate) mod job;
+pub(crate) mod select;
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 
-use dependencies::{Copies, Dependency};
 use crate::diagnostic::{Diagnostic, DocLabel, Error, Result};
 use crate::input::document::{self, Document, Documents, generated_filename, is_mark_key};
-use crate::yaml::edit::{self, Edited, Removal};
-use hoist::{Hoisted};
-use hygiene::{RemovedLabel};
-use job::{JobParts, Settings};
-use crate::settings::mark::HookChoice;
-use crate::kube::naming;
-use crate::settings::options::Options;
-use select::{Marked};
 use crate::kube::label_selector;
-use crate::threads;
+use crate::kube::naming;
 use crate::kube::workload::WorkloadKind;
+use crate::settings::mark::HookChoice;
+use crate::settings::options::Options;
+use crate::threads;
 use crate::yaml;
+use crate::yaml::edit::{self, Edited, Removal};
+use dependencies::{Copies, Dependency};
+use hoist::Hoisted;
+use hygiene::RemovedLabel;
+use job::{JobParts, Settings};
+use select::Marked;
 
 /// What the run will do.
 #[derive(Debug, Default)]
 pub struct Plan {
     /// The input came from Helm 4's post-renderer pipeline (filename annotations).
-    pub helm4: bool,
+    pub(crate) helm4: bool,
     /// The output is for Argo CD (`Options::argocd`).
-    pub argocd: bool,
+    pub(crate) argocd: bool,
     pub migrations: Vec<Migration>,
     /// Marked workloads that change (sorted by document).
     pub edits: Vec<WorkloadEdit>,
@@ -48,7 +48,7 @@ pub struct Plan {
 
 impl Plan {
     /// Whether the output differs from the input at all.
-    pub fn changes_anything(&self) -> bool {
+    pub(crate) fn changes_anything(&self) -> bool {
         !self.edits.is_empty() || !self.generated.is_empty()
     }
 }
@@ -60,15 +60,15 @@ pub struct Migration {
     pub namespace: Option<String>,
     /// The marked workloads it replaces (several when identical migrations were merged).
     pub sources: Vec<DocLabel>,
-    pub container: String,
-    pub from_init: bool,
-    pub events: Vec<String>,
+    pub(crate) container: String,
+    pub(crate) from_init: bool,
+    pub(crate) events: Vec<String>,
     /// Why these events.
-    pub events_reason: String,
-    pub settings: Settings,
-    pub hoisted: Hoisted,
-    pub dependencies: Vec<Dependency>,
-    pub removed_labels: Vec<RemovedLabel>,
+    pub(crate) events_reason: String,
+    pub(crate) settings: Settings,
+    pub(crate) hoisted: Hoisted,
+    pub(crate) dependencies: Vec<Dependency>,
+    pub(crate) removed_labels: Vec<RemovedLabel>,
 }
 
 /// A marked workload's edit.
@@ -90,7 +90,7 @@ pub struct Generated {
     /// Template path for the `# Source:` line of `helm template`-style output.
     pub source: Option<String>,
     /// Its Helm 4 filename annotation, if it has one.
-    pub filename: Option<String>,
+    pub(crate) filename: Option<String>,
     /// The document's YAML (no `---`), emitted when planned: a parsed value takes several
     /// times the memory of its text, and a run may generate thousands of documents.
     pub text: String,
@@ -175,7 +175,7 @@ fn plan_in<'d, 's>(
     scope: &'s std::thread::Scope<'s, 'd>,
 ) -> Result<Plan> {
     let mut plan = Plan {
-        helm4: docs.from_helm4_postrender(),
+        helm4: docs.is_helm4_postrender_input(),
         argocd: options.argocd,
         ..Plan::default()
     };

@@ -9,22 +9,22 @@ use crate::diagnostic::{Diagnostic, Error, Result};
 use crate::input::document::{Document, Documents, is_mark_key};
 use crate::input::head;
 use crate::kube::keys;
+use crate::kube::workload::{WorkloadKind, join_field};
 use crate::settings::mark::{MarkSpec, Origin};
 use crate::settings::options::{ContainerFlag, Options, Selector};
-use crate::kube::workload::{WorkloadKind, join_field};
 
 /// A workload with its merged mark.
 #[derive(Debug, Clone)]
-pub struct Marked {
+pub(crate) struct Marked {
     pub doc: usize,
     pub kind: WorkloadKind,
     /// Merged settings; `container` is always set.
-    pub spec: MarkSpec,
-    pub container: String,
+    pub(crate) spec: MarkSpec,
+    pub(crate) container: String,
 }
 
 /// Marks from the three sources, resolved and merged, in stream order.
-pub fn marked_workloads(
+pub(crate) fn marked_workloads(
     docs: &Documents,
     options: &Options,
     diagnostics: &mut Vec<Diagnostic>,

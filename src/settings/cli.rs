@@ -40,7 +40,7 @@ pub struct RunArgs {
     /// (kinds: deployment|deploy, statefulset|sts, daemonset|ds, replicaset|rs, job, cronjob|cj,
     /// pod|po, rollout|ro; case-insensitive). Repeatable.
     #[arg(long = "container", value_name = "KIND/NAME:CONTAINER")]
-    pub containers: Vec<String>,
+    pub(crate) containers: Vec<String>,
 
     /// Read migrations (selectors and overrides) from a YAML file
     #[arg(long, value_name = "FILE")]
@@ -48,66 +48,66 @@ pub struct RunArgs {
 
     /// Command of the migration container, as a JSON array of strings
     #[arg(long = "command", value_name = "JSON")]
-    pub command_override: Option<String>,
+    pub(crate) command_override: Option<String>,
 
     /// Args of the migration container, as a JSON array of strings
     #[arg(long = "args", value_name = "JSON")]
-    pub args_override: Option<String>,
+    pub(crate) args_override: Option<String>,
 
     /// Image of the migration container
     #[arg(long, value_name = "IMAGE")]
-    pub image: Option<String>,
+    pub(crate) image: Option<String>,
 
     /// Name of the Job (default: <workload>-migration)
     #[arg(long, value_name = "NAME")]
-    pub job_name: Option<String>,
+    pub(crate) job_name: Option<String>,
 
     /// Hook events, comma-separated (default: pre-install,pre-upgrade), or "auto" to use
     /// post-install,pre-upgrade when the database is part of the release
     #[arg(long, value_name = "EVENTS")]
-    pub hook: Option<String>,
+    pub(crate) hook: Option<String>,
 
     /// Hook weight of the Job (default: -1); its dependencies get a lower one
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub weight: Option<String>,
+    pub(crate) weight: Option<String>,
 
     /// Hook delete policy; before-hook-creation is always added
     #[arg(long, value_name = "POLICIES")]
-    pub delete_policy: Option<String>,
+    pub(crate) delete_policy: Option<String>,
 
     /// backoffLimit of the Job (default: 0)
     #[arg(long, value_name = "N")]
-    pub backoff_limit: Option<String>,
+    pub(crate) backoff_limit: Option<String>,
 
     /// activeDeadlineSeconds of the Job (keep it below Helm's --timeout)
     #[arg(long, value_name = "SECONDS")]
-    pub active_deadline_seconds: Option<String>,
+    pub(crate) active_deadline_seconds: Option<String>,
 
     /// ttlSecondsAfterFinished of the Job
     #[arg(long, value_name = "SECONDS")]
-    pub ttl_seconds_after_finished: Option<String>,
+    pub(crate) ttl_seconds_after_finished: Option<String>,
 
     /// Regular containers to keep as native sidecars, comma-separated (default: Cloud SQL and
     /// AlloyDB proxies; an empty value keeps none)
     #[arg(long, value_name = "NAMES")]
-    pub sidecars: Option<String>,
+    pub(crate) sidecars: Option<String>,
 
     /// Extra environment variable for the migration container only. Repeatable.
     #[arg(long = "env", value_name = "NAME=VALUE")]
-    pub env: Vec<String>,
+    pub(crate) env: Vec<String>,
 
     /// Add a Secret to the migration container's envFrom, for the Job only. Repeatable.
     #[arg(long = "env-from-secret", value_name = "SECRET")]
-    pub env_from_secret: Vec<String>,
+    pub(crate) env_from_secret: Vec<String>,
 
     /// ServiceAccount for the Job only
     #[arg(long, value_name = "NAME")]
-    pub service_account: Option<String>,
+    pub(crate) service_account: Option<String>,
 
     /// Write the output for Argo CD, which runs pre-install hooks on every sync (automatic when
     /// ARGOCD_APP_NAME is set, as in a Config Management Plugin)
     #[arg(long)]
-    pub argocd: bool,
+    pub(crate) argocd: bool,
 
     /// Also write the explanation, warnings and errors to FILE (Helm 4 hides a post-renderer's
     /// stderr). The environment variable MIGRATION_HOOK_REPORT does the same.
@@ -133,8 +133,8 @@ impl RunArgs {
         options.argocd = self.argocd;
         if let (Some(path), Some(text)) = (&self.config, config_text) {
             let shown = path.display().to_string();
-            options.config =
-                crate::settings::config::parse(text).map_err(|e| format!("--config {shown}: {e}"))?;
+            options.config = crate::settings::config::parse(text)
+                .map_err(|e| format!("--config {shown}: {e}"))?;
             options.config_path = Some(shown);
         }
         Ok(options)

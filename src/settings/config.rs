@@ -21,9 +21,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::kube::workload::WorkloadKind;
 use crate::settings::mark::{MarkSpec, Origin};
 use crate::settings::options::{ConfigMark, Selector};
-use crate::kube::workload::WorkloadKind;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

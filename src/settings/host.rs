@@ -12,10 +12,10 @@ pub struct Host {
     /// post-renderer).
     pub helm_plugin: bool,
     /// A `helm` process is our parent (possibly through a wrapper shell script).
-    pub helm_parent: bool,
+    pub(crate) helm_parent: bool,
     /// `ARGOCD_APP_NAME` is set: an Argo CD Config Management Plugin runs us (Argo CD sets it
     /// for every CMP command), so Argo CD, not Helm, will run the hooks.
-    pub argocd: bool,
+    pub(crate) argocd: bool,
 }
 
 /// Shells and launchers a wrapper script might run us through.

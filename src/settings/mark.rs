@@ -14,7 +14,7 @@ use crate::kube::keys;
 
 /// Where a setting came from, for messages that say why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// `migration-hook/*` annotations on the workload or its pod template.
     Annotation,
     /// Entry `n` (0-based) of `migrations:` in the `--config` file.
@@ -38,7 +38,7 @@ impl fmt::Display for Origin {
 
 /// The hook events asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HookChoice {
+pub(crate) enum HookChoice {
     /// Exactly these events (validated, lower-case, in the order given).
     Events(Vec<String>),
     /// `pre-install,pre-upgrade`, or `post-install,pre-upgrade` when the migration talks to a
@@ -48,32 +48,32 @@ pub enum HookChoice {
 
 /// One migration's settings. `None` means "this source does not say".
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct MarkSpec {
-    pub container: Option<String>,
+pub(crate) struct MarkSpec {
+    pub(crate) container: Option<String>,
     pub command: Option<Vec<String>>,
-    pub args: Option<Vec<String>>,
-    pub image: Option<String>,
-    pub job_name: Option<String>,
-    pub hook: Option<HookChoice>,
+    pub(crate) args: Option<Vec<String>>,
+    pub(crate) image: Option<String>,
+    pub(crate) job_name: Option<String>,
+    pub(crate) hook: Option<HookChoice>,
     /// Who set `hook` (kept through merges, for the explanation of the events used).
-    pub hook_origin: Option<Origin>,
-    pub weight: Option<i64>,
-    pub delete_policy: Option<Vec<String>>,
-    pub backoff_limit: Option<i64>,
-    pub active_deadline_seconds: Option<i64>,
-    pub ttl_seconds_after_finished: Option<i64>,
+    pub(crate) hook_origin: Option<Origin>,
+    pub(crate) weight: Option<i64>,
+    pub(crate) delete_policy: Option<Vec<String>>,
+    pub(crate) backoff_limit: Option<i64>,
+    pub(crate) active_deadline_seconds: Option<i64>,
+    pub(crate) ttl_seconds_after_finished: Option<i64>,
     /// Regular containers to keep as native sidecars. `Some(vec![])` keeps none.
-    pub sidecars: Option<Vec<String>>,
+    pub(crate) sidecars: Option<Vec<String>>,
     /// Extra environment variables for the migration container only (EnvVar objects).
-    pub env: Option<Vec<Value>>,
+    pub(crate) env: Option<Vec<Value>>,
     /// Secrets added to the migration container's `envFrom`, for the Job only.
-    pub env_from_secrets: Option<Vec<String>>,
+    pub(crate) env_from_secrets: Option<Vec<String>>,
     /// ServiceAccount for the Job only.
-    pub service_account: Option<String>,
+    pub(crate) service_account: Option<String>,
 }
 
 /// Every key a mark annotation may use, after the `migration-hook/` prefix.
-pub const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "container",
     "command",
     "args",
@@ -94,7 +94,7 @@ pub const KEYS: &[&str] = &[
 impl MarkSpec {
     /// Sets one setting from its text form (`key` without the prefix). The error says what the
     /// value should look like.
-    pub fn set(&mut self, key: &str, value: &str, origin: &Origin) -> Result<(), String> {
+    pub(crate) fn set(&mut self, key: &str, value: &str, origin: &Origin) -> Result<(), String> {
         let value_trimmed = value.trim();
         match key {
             "container" => self.container = Some(non_empty(value_trimmed, "a container name")?),
@@ -127,7 +127,7 @@ impl MarkSpec {
     }
 
     /// `self` with every setting that `higher` makes replaced by `higher`'s.
-    pub fn overlay(mut self, higher: &MarkSpec) -> MarkSpec {
+    pub(crate) fn overlay(mut self, higher: &MarkSpec) -> MarkSpec {
         fn take<T: Clone>(low: &mut Option<T>, high: &Option<T>) {
             if high.is_some() {
                 low.clone_from(high);
@@ -162,7 +162,7 @@ impl MarkSpec {
 }
 
 /// "unknown key"; with a suggestion when the key is one edit or so away from a real one.
-pub fn unknown_key_message(key: &str) -> String {
+pub(crate) fn unknown_key_message(key: &str) -> String {
     let suggestion = KEYS
         .iter()
         .map(|k| (distance(k, key), k))

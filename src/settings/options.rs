@@ -3,33 +3,33 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::settings::mark::MarkSpec;
 use crate::kube::workload::WorkloadKind;
+use crate::settings::mark::MarkSpec;
 
 /// Everything the planner needs besides the input.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// `--container KIND/[NAMESPACE/]NAME:CONTAINER`, in the order given.
-    pub container_flags: Vec<ContainerFlag>,
+    pub(crate) container_flags: Vec<ContainerFlag>,
     /// Settings from the override flags (`--weight`, `--hook`, …). They apply to every marked
     /// workload, whichever way it was marked: the command line has the last word.
-    pub flag_overrides: MarkSpec,
+    pub(crate) flag_overrides: MarkSpec,
     /// Migrations from `--config FILE`.
-    pub config: Vec<ConfigMark>,
+    pub(crate) config: Vec<ConfigMark>,
     /// The `--config` path, for messages.
-    pub config_path: Option<String>,
+    pub(crate) config_path: Option<String>,
     /// The output is for Argo CD (`--argocd`, or detected): it runs `pre-install` hooks on
     /// every sync, so no hook may share a name with a release resource.
-    pub argocd: bool,
+    pub(crate) argocd: bool,
 }
 
 /// One `--container` flag.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContainerFlag {
+pub(crate) struct ContainerFlag {
     pub kind: WorkloadKind,
     pub namespace: Option<String>,
     pub name: String,
-    pub container: String,
+    pub(crate) container: String,
     /// The flag value as typed, for messages.
     pub text: String,
 }
@@ -67,20 +67,20 @@ impl ContainerFlag {
 
 /// One entry of the config file's `migrations:` list.
 #[derive(Debug, Clone, Default)]
-pub struct ConfigMark {
-    pub selector: Selector,
-    pub spec: MarkSpec,
+pub(crate) struct ConfigMark {
+    pub(crate) selector: Selector,
+    pub(crate) spec: MarkSpec,
 }
 
 /// Which workloads a config entry applies to. Every field that is set must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Selector {
+pub(crate) struct Selector {
     pub kind: Option<WorkloadKind>,
     pub name: Option<String>,
     pub namespace: Option<String>,
     /// Labels the workload's pod template must carry. Release-prefixed names make this the
     /// robust choice for third-party charts.
-    pub match_labels: BTreeMap<String, String>,
+    pub(crate) match_labels: BTreeMap<String, String>,
 }
 
 impl fmt::Display for Selector {

@@ -58,7 +58,7 @@ pub enum Edited {
 
 /// Applies `removals` to `body` (whose parsed value is `value`). A mapping value left empty
 /// by them (`annotations: {}`, `initContainers: []`) is removed with its key, and so on up.
-pub fn apply(body: &str, value: &Value, removals: &[Removal]) -> Edited {
+pub(crate) fn apply(body: &str, value: &Value, removals: &[Removal]) -> Edited {
     let targets = normalize(value, removals);
     let mut expected = value.clone();
     remove_all(&mut expected, &targets);
@@ -76,7 +76,7 @@ pub fn apply(body: &str, value: &Value, removals: &[Removal]) -> Edited {
 }
 
 /// `body` without `ranges` (sorted, disjoint).
-pub fn cut(body: &str, ranges: &[Range<usize>]) -> String {
+pub(crate) fn cut(body: &str, ranges: &[Range<usize>]) -> String {
     let mut out = String::with_capacity(body.len());
     let mut at = 0;
     for r in ranges {
@@ -171,12 +171,6 @@ fn remove_all(value: &mut Value, targets: &[Vec<Step>]) {
             _ => {}
         }
     }
-}
-
-/// The intended meaning of `removals`, applied to a value.
-pub fn apply_to_value(value: &mut Value, removals: &[Removal]) {
-    let targets = normalize(value, removals);
-    remove_all(value, &targets);
 }
 
 // ---- the text side -------------------------------------------------------------------------

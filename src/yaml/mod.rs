@@ -4,7 +4,7 @@
 
 pub mod edit;
 pub mod go_safe;
-pub mod resolve;
+pub(crate) mod resolve;
 mod value;
 
 pub use value::{YamlError, emit, parse, parse_at, parse_with_full_pass};

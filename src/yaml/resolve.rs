@@ -28,7 +28,7 @@ use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, StructureStyle, op
 
 /// What go-yaml v2 makes of a plain scalar.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum GoScalar {
+pub(crate) enum GoScalar {
     Null,
     Bool(bool),
     Int(i64),
@@ -39,7 +39,7 @@ pub enum GoScalar {
 }
 
 /// go-yaml v2's `resolve("", plain)` (resolve.go), for untagged plain scalars.
-pub fn resolve(plain: &str) -> GoScalar {
+pub(crate) fn resolve(plain: &str) -> GoScalar {
     match plain {
         "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
             return GoScalar::Bool(true);
@@ -144,7 +144,7 @@ fn is_timestamp(s: &str) -> bool {
 }
 
 /// The JSON object key `sigs.k8s.io/yaml` makes of a plain key, or why Kubernetes cannot read it.
-pub fn key_string(plain: &str) -> Result<Cow<'_, str>, String> {
+pub(crate) fn key_string(plain: &str) -> Result<Cow<'_, str>, String> {
     Ok(match resolve(plain) {
         GoScalar::Str => Cow::Borrowed(plain),
         GoScalar::Bool(b) => Cow::Owned(b.to_string()),
@@ -206,7 +206,7 @@ fn format_float32_g(f: f64) -> String {
 /// for what Kubernetes cannot read or readers disagree about: a null key, a `?` in a plain
 /// scalar or a valueless tag in a flow collection, a `...` before the content. Text the event
 /// parser rejects is returned as is: the real parse reports the error.
-pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
+pub(crate) fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
     // Most documents need nothing: a line scan proves it for them, at a fraction of the cost.
     if crate::yaml::go_safe::is_go_safe(text) {
         return Ok(None);
@@ -216,7 +216,7 @@ pub fn go_compatible(text: &str) -> Result<Option<String>, (usize, String)> {
 
 /// [`go_compatible`] without the line scan that proves most documents need nothing: the event
 /// parser's pass over every document.
-pub fn go_compatible_full(text: &str) -> Result<Option<String>, (usize, String)> {
+pub(crate) fn go_compatible_full(text: &str) -> Result<Option<String>, (usize, String)> {
     /// What the next node in a collection is.
     #[derive(Clone, Copy, PartialEq)]
     enum Slot {

@@ -22,11 +22,11 @@ const MAX_DEPTH: usize = 200;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct YamlError {
     /// 1-based line within the document's text, when known.
-    pub line: Option<u64>,
+    pub(crate) line: Option<u64>,
     /// 1-based column, when known.
-    pub column: Option<u64>,
+    pub(crate) column: Option<u64>,
     /// The parser's description, without any quoted source text.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for YamlError {

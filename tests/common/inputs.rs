@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use migration_hook::testing::document::Documents;
 use migration_hook::Options;
+use migration_hook::testing::document::Documents;
 use migration_hook::testing::workload::WorkloadKind;
 use serde_json::Value;
 

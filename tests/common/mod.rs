@@ -8,11 +8,11 @@ pub mod oracle;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use migration_hook::{Cli, Command};
-use migration_hook::testing::document::Documents;
-use migration_hook::testing::edit::Edited;
 use migration_hook::Host;
 use migration_hook::Options;
+use migration_hook::testing::document::Documents;
+use migration_hook::testing::edit::Edited;
+use migration_hook::{Cli, Command};
 use migration_hook::{Run, report};
 
 /// A test input: the header comment (what it shows), its arguments, and the stream.
