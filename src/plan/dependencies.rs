@@ -26,7 +26,7 @@ use crate::kube::references::{self, RefKind, Reference};
 
 /// A hook copy to emit.
 #[derive(Debug, Clone)]
-pub struct Copy {
+pub struct HookCopy {
     /// The document it copies.
     pub from: usize,
     pub kind: RefKind,
@@ -71,7 +71,7 @@ pub(crate) struct Dependency {
 /// The copies of a whole run, shared by the migrations that need the same object.
 #[derive(Debug, Default)]
 pub(crate) struct Copies {
-    pub(crate) list: Vec<Copy>,
+    pub(crate) list: Vec<HookCopy>,
     /// (copied document, events) → position in `list`.
     by_source: HashMap<(usize, Vec<String>), usize>,
     /// The (kind, name) of every copy.
@@ -97,7 +97,7 @@ pub(crate) struct Context<'a> {
 }
 
 /// Resolves the dependencies of one migration's pod spec and points it at the copies.
-pub(crate) fn resolve(
+pub(crate) fn resolve_dependencies(
     docs: &Documents,
     pod_spec: &mut Value,
     cx: Context,
@@ -293,7 +293,7 @@ fn register(
         .by_source
         .insert((doc.index, events.to_vec()), copies.list.len());
     copies.names.insert((dep.kind, name.clone()));
-    copies.list.push(Copy {
+    copies.list.push(HookCopy {
         from: doc.index,
         kind: dep.kind,
         name,
@@ -350,7 +350,7 @@ fn rewrite(pod_spec: &mut Value, deps: &[Dependency], copies: &Copies) {
 
 /// The document of a hook copy: the original with a new name (unless a ServiceAccount) and hook
 /// annotations instead of the original's hook and policy annotations.
-pub(crate) fn copy_document(original: &Value, copy: &Copy, filename: Option<&str>) -> Value {
+pub(crate) fn copy_document(original: &Value, copy: &HookCopy, filename: Option<&str>) -> Value {
     let mut doc = original.clone();
     let Some(root) = doc.as_object_mut() else {
         return doc;

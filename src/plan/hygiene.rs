@@ -109,7 +109,7 @@ impl<'d> Selectors<'d> {
 }
 
 /// The labels to remove from a migration pod with `labels` in `namespace`.
-pub fn plan(
+pub(crate) fn labels_to_remove(
     docs: &Documents,
     selectors: &Selectors,
     namespace: Option<&str>,

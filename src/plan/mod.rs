@@ -42,7 +42,7 @@ pub struct Plan {
     /// New documents, in output order.
     pub generated: Vec<Generated>,
     /// The hook copies among them (what dependency outcomes point at).
-    pub copies: Vec<dependencies::Copy>,
+    pub copies: Vec<dependencies::HookCopy>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -403,7 +403,7 @@ fn build(
         );
     }
 
-    let dependencies = dependencies::resolve(
+    let dependencies = dependencies::resolve_dependencies(
         docs,
         &mut template["spec"],
         dependencies::Context {
@@ -419,7 +419,7 @@ fn build(
     )?;
 
     let labels = label_selector::labels_of(template.get("metadata").and_then(|m| m.get("labels")));
-    let removed_labels = hygiene::plan(
+    let removed_labels = hygiene::labels_to_remove(
         docs,
         &lookups.selectors,
         ns,
@@ -550,17 +550,17 @@ fn add_copies_in_order(
     threads: bool,
 ) -> Result<()> {
     let jobs = std::mem::take(&mut plan.generated);
-    let mut by_user: Vec<Vec<&dependencies::Copy>> = vec![Vec::new(); jobs.len()];
+    let mut by_user: Vec<Vec<&dependencies::HookCopy>> = vec![Vec::new(); jobs.len()];
     for copy in &copies.list {
         by_user[copy.first_user].push(copy);
     }
     // (job, copy) in output order.
-    let mut order: Vec<(usize, &dependencies::Copy)> = Vec::new();
+    let mut order: Vec<(usize, &dependencies::HookCopy)> = Vec::new();
     for (ji, mine) in by_user.iter_mut().enumerate() {
         mine.sort_by(|a, b| (a.weight, a.kind, &a.name).cmp(&(b.weight, b.kind, &b.name)));
         order.extend(mine.iter().map(|c| (ji, *c)));
     }
-    let emit = |part: &[(usize, &dependencies::Copy)]| -> Result<Vec<String>> {
+    let emit = |part: &[(usize, &dependencies::HookCopy)]| -> Result<Vec<String>> {
         part.iter()
             .map(|(ji, copy)| {
                 let original = docs.get(copy.from).parse()?;

@@ -11,7 +11,7 @@ use crate::input::head;
 use crate::kube::keys;
 use crate::kube::workload::{WorkloadKind, join_field};
 use crate::settings::mark::{MarkSpec, Origin};
-use crate::settings::options::{ContainerFlag, Options, Selector};
+use crate::settings::options::{ContainerFlag, Options, WorkloadSelector};
 
 /// A workload with its merged mark.
 #[derive(Debug, Clone)]
@@ -271,7 +271,10 @@ fn annotations(object: &Value) -> Option<&serde_json::Map<String, Value>> {
 }
 
 /// Workloads a config selector picks.
-fn select<'d, 'a>(docs: &'d Documents<'a>, selector: &Selector) -> Result<Vec<&'d Document<'a>>> {
+fn select<'d, 'a>(
+    docs: &'d Documents<'a>,
+    selector: &WorkloadSelector,
+) -> Result<Vec<&'d Document<'a>>> {
     let mut out = Vec::new();
     for doc in docs.iter() {
         let Some(kind) = markable(doc) else { continue };

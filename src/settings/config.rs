@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::kube::workload::WorkloadKind;
 use crate::settings::mark::{MarkSpec, Origin};
-use crate::settings::options::{ConfigMark, Selector};
+use crate::settings::options::{ConfigMark, WorkloadSelector};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -169,7 +169,7 @@ impl Entry {
 }
 
 impl SelectorDef {
-    fn into_selector(self) -> Result<Selector, String> {
+    fn into_selector(self) -> Result<WorkloadSelector, String> {
         let kind = match &self.kind {
             Some(k) => Some(
                 WorkloadKind::parse(k)
@@ -177,7 +177,7 @@ impl SelectorDef {
             ),
             None => None,
         };
-        let selector = Selector {
+        let selector = WorkloadSelector {
             kind,
             name: self.name,
             namespace: self.namespace,

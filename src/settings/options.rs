@@ -68,13 +68,13 @@ impl ContainerFlag {
 /// One entry of the config file's `migrations:` list.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ConfigMark {
-    pub(crate) selector: Selector,
+    pub(crate) selector: WorkloadSelector,
     pub(crate) spec: MarkSpec,
 }
 
 /// Which workloads a config entry applies to. Every field that is set must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Selector {
+pub(crate) struct WorkloadSelector {
     pub kind: Option<WorkloadKind>,
     pub name: Option<String>,
     pub namespace: Option<String>,
@@ -83,7 +83,7 @@ pub(crate) struct Selector {
     pub(crate) match_labels: BTreeMap<String, String>,
 }
 
-impl fmt::Display for Selector {
+impl fmt::Display for WorkloadSelector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();
         if let Some(kind) = self.kind {
