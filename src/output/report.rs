@@ -57,16 +57,13 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
     let _ = writeln!(out, "  hook: {} ({})", m.events.join(","), m.events_reason);
     let _ = writeln!(
         out,
-        "  weight {}, delete policy {}, backoffLimit {}{}{}",
+        "  weight {}, delete policy {}{}",
         s.weight,
         s.delete_policy.join(","),
-        s.backoff_limit,
-        s.active_deadline_seconds
-            .map(|d| format!(", activeDeadlineSeconds {d}"))
-            .unwrap_or_default(),
-        s.ttl_seconds_after_finished
-            .map(|t| format!(", ttlSecondsAfterFinished {t}"))
-            .unwrap_or_default(),
+        s.job_spec
+            .iter()
+            .map(|(field, value)| format!(", {field} {value}"))
+            .collect::<String>(),
     );
     for source in &m.sources {
         let _ = writeln!(out, "  from {source}");

@@ -21,10 +21,10 @@ pub(crate) struct Settings {
     pub(crate) weight: i64,
     /// Always starts with `before-hook-creation`.
     pub(crate) delete_policy: Vec<String>,
-    /// 0 by default: a half-applied migration must not be retried blindly.
-    pub(crate) backoff_limit: i64,
-    pub(crate) active_deadline_seconds: Option<i64>,
-    pub(crate) ttl_seconds_after_finished: Option<i64>,
+    /// The Job `spec` fields the settings table lands there directly (`backoffLimit`, 0 by
+    /// default: a half-applied migration must not be retried blindly; `activeDeadlineSeconds`,
+    /// `ttlSecondsAfterFinished`), in table order.
+    pub(crate) job_spec: Vec<(&'static str, i64)>,
     pub(crate) job_name: Option<String>,
 }
 
@@ -41,12 +41,10 @@ impl Settings {
                 .hook
                 .clone()
                 .unwrap_or_else(|| HookChoice::Events(DEFAULT_EVENTS.map(String::from).to_vec())),
-            hook_origin: spec.hook_origin.clone().unwrap_or(Origin::Default),
+            hook_origin: spec.origin("hook").cloned().unwrap_or(Origin::Default),
             weight: spec.weight.unwrap_or(DEFAULT_WEIGHT),
             delete_policy,
-            backoff_limit: spec.backoff_limit.unwrap_or(0),
-            active_deadline_seconds: spec.active_deadline_seconds,
-            ttl_seconds_after_finished: spec.ttl_seconds_after_finished,
+            job_spec: spec.job_spec_fields(),
             job_name: spec.job_name.clone(),
         }
     }
@@ -57,14 +55,8 @@ impl Settings {
     /// does not).
     pub(crate) fn identity(&self) -> String {
         format!(
-            "{:?}|{}|{:?}|{}|{:?}|{:?}|{:?}",
-            self.hook,
-            self.weight,
-            self.delete_policy,
-            self.backoff_limit,
-            self.active_deadline_seconds,
-            self.ttl_seconds_after_finished,
-            self.job_name
+            "{:?}|{}|{:?}|{:?}|{:?}",
+            self.hook, self.weight, self.delete_policy, self.job_spec, self.job_name
         )
     }
 }
@@ -115,12 +107,8 @@ pub fn document(parts: JobParts) -> Value {
     metadata.insert("annotations".into(), Value::Object(annotations));
 
     let mut spec = Map::new();
-    spec.insert("backoffLimit".into(), json!(s.backoff_limit));
-    if let Some(d) = s.active_deadline_seconds {
-        spec.insert("activeDeadlineSeconds".into(), json!(d));
-    }
-    if let Some(t) = s.ttl_seconds_after_finished {
-        spec.insert("ttlSecondsAfterFinished".into(), json!(t));
+    for (field, value) in &s.job_spec {
+        spec.insert((*field).into(), json!(value));
     }
     spec.insert("template".into(), parts.template);
 

@@ -60,10 +60,8 @@ pub(crate) fn marked_workloads(
     }
     for flag in &options.container_flags {
         let doc = flag_target(docs, flag)?;
-        let spec = MarkSpec {
-            container: Some(flag.container.clone()),
-            ..MarkSpec::default()
-        };
+        let mut spec = MarkSpec::default();
+        spec.container = Some(flag.container.clone());
         let slot = &mut found.entry(doc.index).or_default()[2];
         if let Some(previous) = slot.as_ref()
             && previous.container != spec.container

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Arg, ArgAction, ArgMatches, Args, Parser, Subcommand};
 
-use crate::settings::mark::{MarkSpec, Origin};
+use crate::settings::mark::{Flag, MarkSpec, Origin, SETTINGS};
 use crate::settings::options::{ContainerFlag, Options};
 
 /// Hoists a workload's database-migration container into one Helm pre-install/pre-upgrade hook
@@ -46,63 +46,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Command of the migration container, as a JSON array of strings
-    #[arg(long = "command", value_name = "JSON")]
-    pub(crate) command_override: Option<String>,
-
-    /// Args of the migration container, as a JSON array of strings
-    #[arg(long = "args", value_name = "JSON")]
-    pub(crate) args_override: Option<String>,
-
-    /// Image of the migration container
-    #[arg(long, value_name = "IMAGE")]
-    pub(crate) image: Option<String>,
-
-    /// Name of the Job (default: <workload>-migration)
-    #[arg(long, value_name = "NAME")]
-    pub(crate) job_name: Option<String>,
-
-    /// Hook events, comma-separated (default: pre-install,pre-upgrade), or "auto" to use
-    /// post-install,pre-upgrade when the database is part of the release
-    #[arg(long, value_name = "EVENTS")]
-    pub(crate) hook: Option<String>,
-
-    /// Hook weight of the Job (default: -1); its dependencies get a lower one
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub(crate) weight: Option<String>,
-
-    /// Hook delete policy; before-hook-creation is always added
-    #[arg(long, value_name = "POLICIES")]
-    pub(crate) delete_policy: Option<String>,
-
-    /// backoffLimit of the Job (default: 0)
-    #[arg(long, value_name = "N")]
-    pub(crate) backoff_limit: Option<String>,
-
-    /// activeDeadlineSeconds of the Job (keep it below Helm's --timeout)
-    #[arg(long, value_name = "SECONDS")]
-    pub(crate) active_deadline_seconds: Option<String>,
-
-    /// ttlSecondsAfterFinished of the Job
-    #[arg(long, value_name = "SECONDS")]
-    pub(crate) ttl_seconds_after_finished: Option<String>,
-
-    /// Regular containers to keep as native sidecars, comma-separated (default: Cloud SQL and
-    /// AlloyDB proxies; an empty value keeps none)
-    #[arg(long, value_name = "NAMES")]
-    pub(crate) sidecars: Option<String>,
-
-    /// Extra environment variable for the migration container only. Repeatable.
-    #[arg(long = "env", value_name = "NAME=VALUE")]
-    pub(crate) env: Vec<String>,
-
-    /// Add a Secret to the migration container's envFrom, for the Job only. Repeatable.
-    #[arg(long = "env-from-secret", value_name = "SECRET")]
-    pub(crate) env_from_secret: Vec<String>,
-
-    /// ServiceAccount for the Job only
-    #[arg(long, value_name = "NAME")]
-    pub(crate) service_account: Option<String>,
+    /// The override flags, one per row of the settings table.
+    #[command(flatten)]
+    pub(crate) overrides: FlagOverrides,
 
     /// Write the output for Argo CD, which runs pre-install hooks on every sync (automatic when
     /// ARGOCD_APP_NAME is set, as in a Config Management Plugin)
@@ -129,7 +75,7 @@ impl RunArgs {
                 .container_flags
                 .push(ContainerFlag::parse(flag).map_err(|e| format!("--container {e}"))?);
         }
-        options.flag_overrides = self.overrides()?;
+        options.flag_overrides = self.overrides.spec()?;
         options.argocd = self.argocd;
         if let (Some(path), Some(text)) = (&self.config, config_text) {
             let shown = path.display().to_string();
@@ -139,62 +85,68 @@ impl RunArgs {
         }
         Ok(options)
     }
+}
 
-    fn overrides(&self) -> Result<MarkSpec, String> {
+/// The values of the override flags as typed, by setting key, in table order. Its clap
+/// arguments are made from the settings table ([`SETTINGS`]).
+#[derive(Debug, Default, Clone)]
+pub struct FlagOverrides {
+    given: Vec<(&'static str, Vec<String>)>,
+}
+
+impl FlagOverrides {
+    /// The settings the flags make. The error names the flag.
+    fn spec(&self) -> Result<MarkSpec, String> {
         let mut spec = MarkSpec::default();
-        let origin = Origin::CommandLine;
-        let pairs = [
-            ("command", "--command", &self.command_override),
-            ("args", "--args", &self.args_override),
-            ("image", "--image", &self.image),
-            ("job-name", "--job-name", &self.job_name),
-            ("hook", "--hook", &self.hook),
-            ("weight", "--weight", &self.weight),
-            ("delete-policy", "--delete-policy", &self.delete_policy),
-            ("backoff-limit", "--backoff-limit", &self.backoff_limit),
-            (
-                "active-deadline-seconds",
-                "--active-deadline-seconds",
-                &self.active_deadline_seconds,
-            ),
-            (
-                "ttl-seconds-after-finished",
-                "--ttl-seconds-after-finished",
-                &self.ttl_seconds_after_finished,
-            ),
-            ("sidecars", "--sidecars", &self.sidecars),
-            (
-                "service-account",
-                "--service-account",
-                &self.service_account,
-            ),
-        ];
-        for (key, flag, value) in pairs {
-            if let Some(v) = value {
-                spec.set(key, v, &origin)
-                    .map_err(|e| format!("{flag}: {e}"))?;
-            }
-        }
-        if !self.env.is_empty() {
-            let mut vars = serde_json::Map::new();
-            for pair in &self.env {
-                let (name, value) = pair
-                    .split_once('=')
-                    .filter(|(n, _)| !n.is_empty())
-                    .ok_or_else(|| format!("--env {pair:?}: expected NAME=VALUE"))?;
-                vars.insert(
-                    name.to_string(),
-                    serde_json::Value::String(value.to_string()),
-                );
-            }
-            spec.set("env", &serde_json::Value::Object(vars).to_string(), &origin)
-                .map_err(|e| format!("--env: {e}"))?;
-        }
-        if !self.env_from_secret.is_empty() {
-            spec.set("env-from-secret", &self.env_from_secret.join(","), &origin)
-                .map_err(|e| format!("--env-from-secret: {e}"))?;
+        for (key, values) in &self.given {
+            spec.set_flags(key, values, &Origin::CommandLine)
+                .map_err(|e| format!("--{key}: {e}"))?;
         }
         Ok(spec)
+    }
+}
+
+impl clap::FromArgMatches for FlagOverrides {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let given = SETTINGS
+            .iter()
+            .filter(|s| s.flag != Flag::None)
+            .filter_map(|s| {
+                let values = matches.get_many::<String>(s.key)?;
+                Some((s.key, values.cloned().collect()))
+            })
+            .collect();
+        Ok(FlagOverrides { given })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for FlagOverrides {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        SETTINGS
+            .iter()
+            .filter(|s| s.flag != Flag::None)
+            .fold(cmd, |cmd, s| {
+                let arg = Arg::new(s.key)
+                    .long(s.key)
+                    .value_name(s.value_name)
+                    .help(s.help())
+                    .allow_negative_numbers(s.flag == Flag::Negative)
+                    .action(if s.flag == Flag::Repeated {
+                        ArgAction::Append
+                    } else {
+                        ArgAction::Set
+                    });
+                cmd.arg(arg)
+            })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
     }
 }
 

@@ -19,37 +19,18 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::kube::workload::WorkloadKind;
-use crate::settings::mark::{MarkSpec, Origin};
+use crate::settings::mark::{MarkSpec, Origin, SETTINGS, distance};
 use crate::settings::options::{ConfigMark, WorkloadSelector};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
-    migrations: Vec<Entry>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct Entry {
-    selector: SelectorDef,
-    container: String,
-    command: Option<Vec<String>>,
-    args: Option<Vec<String>>,
-    image: Option<String>,
-    job_name: Option<String>,
-    hook: Option<OneOrMany>,
-    weight: Option<i64>,
-    delete_policy: Option<OneOrMany>,
-    backoff_limit: Option<i64>,
-    active_deadline_seconds: Option<i64>,
-    ttl_seconds_after_finished: Option<i64>,
-    sidecars: Option<OneOrMany>,
-    env: Option<Value>,
-    env_from_secrets: Option<OneOrMany>,
-    service_account_name: Option<String>,
+    /// Each entry: `selector`, then the fields of the settings table ([`SETTINGS`]), read as
+    /// typed values by each setting's own reader.
+    migrations: Vec<Map<String, Value>>,
 }
 
 #[derive(Deserialize)]
@@ -59,23 +40,6 @@ struct SelectorDef {
     name: Option<String>,
     namespace: Option<String>,
     match_labels: Option<BTreeMap<String, String>>,
-}
-
-/// `a,b` or `[a, b]`.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl OneOrMany {
-    fn joined(&self) -> String {
-        match self {
-            OneOrMany::One(s) => s.clone(),
-            OneOrMany::Many(v) => v.join(","),
-        }
-    }
 }
 
 /// Reads a config file's text. Errors name the entry and field.
@@ -95,77 +59,49 @@ pub fn parse(text: &str) -> Result<Vec<ConfigMark>, String> {
     file.migrations
         .into_iter()
         .enumerate()
-        .map(|(i, entry)| {
-            entry
-                .into_mark(i)
-                .map_err(|e| format!("migrations[{i}].{e}"))
-        })
+        .map(|(i, fields)| entry(i, fields).map_err(|e| format!("migrations[{i}].{e}")))
         .collect()
 }
 
-impl Entry {
-    fn into_mark(self, index: usize) -> Result<ConfigMark, String> {
-        let selector = self.selector.into_selector()?;
-        let origin = Origin::Config(index);
-        let mut spec = MarkSpec::default();
-        let mut set = |key: &str, field: &str, value: String| {
-            spec.set(key, &value, &origin)
-                .map_err(|e| format!("{field}: {e}"))
-        };
-        set("container", "container", self.container)?;
-        let json = |v: &Vec<String>| serde_json::to_string(v).expect("strings serialise");
-        if let Some(v) = &self.command {
-            set("command", "command", json(v))?;
+/// One `migrations:` entry. Errors name the field.
+fn entry(index: usize, fields: Map<String, Value>) -> Result<ConfigMark, String> {
+    let origin = Origin::Config(index);
+    let mut spec = MarkSpec::default();
+    let mut selector = None;
+    for (field, value) in fields {
+        if field == "selector" {
+            let def: SelectorDef =
+                serde_json::from_value(value).map_err(|e| format!("selector: {e}"))?;
+            selector = Some(def.into_selector()?);
+            continue;
         }
-        if let Some(v) = &self.args {
-            set("args", "args", json(v))?;
+        match spec.set_config(&field, &value, &origin) {
+            Some(result) => result.map_err(|e| format!("{field}: {e}"))?,
+            None => return Err(unknown_field(&field)),
         }
-        if let Some(v) = self.image {
-            set("image", "image", v)?;
-        }
-        if let Some(v) = self.job_name {
-            set("job-name", "jobName", v)?;
-        }
-        if let Some(v) = &self.hook {
-            set("hook", "hook", v.joined())?;
-        }
-        if let Some(v) = self.weight {
-            set("weight", "weight", v.to_string())?;
-        }
-        if let Some(v) = &self.delete_policy {
-            set("delete-policy", "deletePolicy", v.joined())?;
-        }
-        if let Some(v) = self.backoff_limit {
-            set("backoff-limit", "backoffLimit", v.to_string())?;
-        }
-        if let Some(v) = self.active_deadline_seconds {
-            set(
-                "active-deadline-seconds",
-                "activeDeadlineSeconds",
-                v.to_string(),
-            )?;
-        }
-        if let Some(v) = self.ttl_seconds_after_finished {
-            set(
-                "ttl-seconds-after-finished",
-                "ttlSecondsAfterFinished",
-                v.to_string(),
-            )?;
-        }
-        if let Some(v) = &self.sidecars {
-            set("sidecars", "sidecars", v.joined())?;
-        }
-        if let Some(v) = &self.env {
-            set("env", "env", v.to_string())?;
-        }
-        if let Some(v) = &self.env_from_secrets {
-            set("env-from-secret", "envFromSecrets", v.joined())?;
-        }
-        if let Some(v) = self.service_account_name {
-            set("service-account", "serviceAccountName", v)?;
-        }
-        Ok(ConfigMark { selector, spec })
     }
+    let selector = selector.ok_or("selector: missing; give kind, name or matchLabels")?;
+    if spec.container.is_none() {
+        return Err("container: missing; name the container to hoist".into());
+    }
+    Ok(ConfigMark { selector, spec })
+}
+
+fn unknown_field(field: &str) -> String {
+    let known: Vec<&str> = std::iter::once("selector")
+        .chain(SETTINGS.iter().map(|s| s.config))
+        .collect();
+    let suggestion = known
+        .iter()
+        .map(|k| (distance(k, field), *k))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default();
+    format!(
+        "unknown field `{field}`{suggestion}; known fields: {}",
+        known.join(", ")
+    )
 }
 
 impl SelectorDef {
@@ -211,7 +147,7 @@ mod tests {
                 "pre-upgrade".into()
             ]))
         );
-        assert_eq!(m.spec.hook_origin, Some(Origin::Config(0)));
+        assert_eq!(m.spec.origin("hook"), Some(&Origin::Config(0)));
         assert_eq!(m.spec.env_from_secrets.as_deref().unwrap(), ["ddl"]);
     }
 

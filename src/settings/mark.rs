@@ -1,16 +1,19 @@
-//! What a mark says about one migration, whichever way it was given (DESIGN.md §3).
+//! What a mark says about one migration, whichever way it was given.
 //!
 //! Annotations, command-line flags and the config file all produce a [`MarkSpec`]; specs are
-//! merged field by field with the precedence command line > config file > annotations.
-//! Annotation values and flag values share one parser ([`MarkSpec::set`]), so
-//! `migration-hook/weight: "-5"` and `--weight -5` accept exactly the same text.
+//! merged setting by setting with the precedence command line > config file > annotations.
+//! The settings themselves, with their keys, flags, config fields, value types, help and
+//! where they land, are the rows of [`super::table`]; this module holds the machinery that
+//! turns those rows into the spec type, its readers and its merge.
 
 use std::fmt;
 
 use serde_json::Value;
 
-use crate::input::document::parse_list;
 use crate::kube::keys;
+
+pub(crate) use super::table::{MarkSpec, SETTINGS};
+pub(crate) use super::values::HookChoice;
 
 /// Where a setting came from, for messages that say why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,139 +39,232 @@ impl fmt::Display for Origin {
     }
 }
 
-/// The hook events asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum HookChoice {
-    /// Exactly these events (validated, lower-case, in the order given).
-    Events(Vec<String>),
-    /// `pre-install,pre-upgrade`, or `post-install,pre-upgrade` when the migration talks to a
-    /// database that is itself part of the release.
-    Auto,
+/// One row of the settings table, as data: what `--help`, the README and messages need.
+#[derive(Debug)]
+pub(crate) struct Setting {
+    /// The annotation key after `migration-hook/`; also the flag's name, `--KEY`.
+    pub(crate) key: &'static str,
+    /// The field of a `migrations:` entry in the config file.
+    pub(crate) config: &'static str,
+    /// What the value looks like, for `--help`.
+    pub(crate) value_name: &'static str,
+    /// The help text, one line per doc-comment line of the row.
+    pub(crate) doc: &'static [&'static str],
+    pub(crate) flag: Flag,
 }
 
-/// One migration's settings. `None` means "this source does not say".
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct MarkSpec {
-    pub(crate) container: Option<String>,
-    pub command: Option<Vec<String>>,
-    pub(crate) args: Option<Vec<String>>,
-    pub(crate) image: Option<String>,
-    pub(crate) job_name: Option<String>,
-    pub(crate) hook: Option<HookChoice>,
-    /// Who set `hook` (kept through merges, for the explanation of the events used).
-    pub(crate) hook_origin: Option<Origin>,
-    pub(crate) weight: Option<i64>,
-    pub(crate) delete_policy: Option<Vec<String>>,
-    pub(crate) backoff_limit: Option<i64>,
-    pub(crate) active_deadline_seconds: Option<i64>,
-    pub(crate) ttl_seconds_after_finished: Option<i64>,
-    /// Regular containers to keep as native sidecars. `Some(vec![])` keeps none.
-    pub(crate) sidecars: Option<Vec<String>>,
-    /// Extra environment variables for the migration container only (EnvVar objects).
-    pub(crate) env: Option<Vec<Value>>,
-    /// Secrets added to the migration container's `envFrom`, for the Job only.
-    pub(crate) env_from_secrets: Option<Vec<String>>,
-    /// ServiceAccount for the Job only.
-    pub(crate) service_account: Option<String>,
+impl Setting {
+    /// The help text as one line.
+    pub(crate) fn help(&self) -> String {
+        self.doc
+            .iter()
+            .map(|line| line.trim())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
-/// Every key a mark annotation may use, after the `migration-hook/` prefix.
-pub(crate) const KEYS: &[&str] = &[
-    "container",
-    "command",
-    "args",
-    "image",
-    "job-name",
-    "hook",
-    "weight",
-    "delete-policy",
-    "backoff-limit",
-    "active-deadline-seconds",
-    "ttl-seconds-after-finished",
-    "sidecars",
-    "env",
-    "env-from-secret",
-    "service-account",
-];
+/// How a setting is given on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flag {
+    /// `--KEY VALUE`, once.
+    Once,
+    /// `--KEY VALUE`, repeatable; the value type says how the occurrences add up.
+    Repeated,
+    /// `--KEY VALUE`, once, and the value may start with `-` (a negative number).
+    Negative,
+    /// No flag of that name (the container is given by `--container KIND/NAME:CONTAINER`).
+    None,
+}
+
+/// Where a setting's value ends up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lands {
+    /// It picks the container to hoist.
+    Selection,
+    /// On the migration container or the Job's pod (hoist).
+    Pod,
+    /// On the Job's name or hook annotations (job).
+    Hook,
+    /// Copied into the Job's `spec` under this field, with this default when nobody set it.
+    JobSpec {
+        field: &'static str,
+        default: Option<i64>,
+    },
+}
+
+/// What the generic parts of the spec need from every value type.
+pub(crate) trait SettingValue: Clone + fmt::Debug + PartialEq {
+    /// The value as a Job spec field, for the settings that land there.
+    fn as_job_field(&self) -> Option<i64> {
+        None
+    }
+}
+
+impl SettingValue for i64 {
+    fn as_job_field(&self) -> Option<i64> {
+        Some(*self)
+    }
+}
+impl SettingValue for String {}
+impl SettingValue for Vec<String> {}
+impl SettingValue for Vec<Value> {}
+impl SettingValue for HookChoice {}
+
+/// Declares the settings: the spec type with one `Option` field per row, the rows as
+/// [`Setting`] data, and the readers (annotation text, config values, flags) and the merge,
+/// all dispatched by row. Used once, by [`super::table`].
+macro_rules! settings {
+    ($(
+        $(#[doc = $doc:literal])+
+        $field:ident: $ty:ty = $kind:expr,
+            key $key:literal, config $config:literal, value $value:literal,
+            flag $flag:ident, lands $lands:expr;
+    )*) => {
+        /// One migration's settings. `None` means "this source does not say".
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub(crate) struct MarkSpec {
+            $(
+                $(#[doc = $doc])+
+                pub(crate) $field: Option<$ty>,
+            )*
+            /// Who set each setting that is set, by key.
+            pub(in crate::settings) origins: Vec<(&'static str, $crate::settings::mark::Origin)>,
+        }
+
+        /// The rows, in the order `--help` and the README list them.
+        pub(crate) static SETTINGS: &[$crate::settings::mark::Setting] = &[$(
+            $crate::settings::mark::Setting {
+                key: $key,
+                config: $config,
+                value_name: $value,
+                doc: &[$($doc),+],
+                flag: $crate::settings::mark::Flag::$flag,
+            },
+        )*];
+
+        impl MarkSpec {
+            /// Sets one setting from its annotation text (`key` without the prefix). The error
+            /// says what the value should look like.
+            pub(crate) fn set(
+                &mut self,
+                key: &str,
+                text: &str,
+                origin: &$crate::settings::mark::Origin,
+            ) -> Result<(), String> {
+                use $crate::settings::values::Kind as _;
+                let key = match key {
+                    $($key => {
+                        self.$field = Some($kind.read_text(text)?);
+                        $key
+                    })*
+                    _ => return Err($crate::settings::mark::unknown_key_message(key)),
+                };
+                self.set_origin(key, origin);
+                Ok(())
+            }
+
+            /// Sets one setting from a config file field; `None` when no setting has that field.
+            pub(crate) fn set_config(
+                &mut self,
+                field: &str,
+                value: &serde_json::Value,
+                origin: &$crate::settings::mark::Origin,
+            ) -> Option<Result<(), String>> {
+                use $crate::settings::values::Kind as _;
+                let key = match field {
+                    $($config => match $kind.read_config(value) {
+                        Ok(v) => {
+                            self.$field = Some(v);
+                            $key
+                        }
+                        Err(e) => return Some(Err(e)),
+                    },)*
+                    _ => return None,
+                };
+                self.set_origin(key, origin);
+                Some(Ok(()))
+            }
+
+            /// Sets one setting from every occurrence of its flag.
+            pub(crate) fn set_flags(
+                &mut self,
+                key: &str,
+                values: &[String],
+                origin: &$crate::settings::mark::Origin,
+            ) -> Result<(), String> {
+                use $crate::settings::values::Kind as _;
+                let key = match key {
+                    $($key => {
+                        self.$field = Some($kind.read_flags(values)?);
+                        $key
+                    })*
+                    _ => return Err($crate::settings::mark::unknown_key_message(key)),
+                };
+                self.set_origin(key, origin);
+                Ok(())
+            }
+
+            /// `self` with every setting that `higher` makes replaced by `higher`'s.
+            pub(crate) fn overlay(mut self, higher: &MarkSpec) -> MarkSpec {
+                $(
+                    if higher.$field.is_some() {
+                        self.$field.clone_from(&higher.$field);
+                        if let Some(origin) = higher.origin($key) {
+                            self.set_origin($key, &origin.clone());
+                        }
+                    }
+                )*
+                self
+            }
+
+            /// The Job spec fields that settings land on directly, in table order: the value
+            /// set, or the row's default.
+            pub(crate) fn job_spec_fields(&self) -> Vec<(&'static str, i64)> {
+                use $crate::settings::mark::SettingValue as _;
+                let mut fields = Vec::new();
+                $(
+                    if let $crate::settings::mark::Lands::JobSpec { field, default } = $lands {
+                        let set = self.$field.as_ref().and_then(|v| v.as_job_field());
+                        if let Some(value) = set.or(default) {
+                            fields.push((field, value));
+                        }
+                    }
+                )*
+                fields
+            }
+        }
+    };
+}
+
+pub(crate) use settings;
 
 impl MarkSpec {
-    /// Sets one setting from its text form (`key` without the prefix). The error says what the
-    /// value should look like.
-    pub(crate) fn set(&mut self, key: &str, value: &str, origin: &Origin) -> Result<(), String> {
-        let value_trimmed = value.trim();
-        match key {
-            "container" => self.container = Some(non_empty(value_trimmed, "a container name")?),
-            "command" => self.command = Some(string_array(value)?),
-            "args" => self.args = Some(string_array(value)?),
-            "image" => self.image = Some(non_empty(value_trimmed, "an image reference")?),
-            "job-name" => self.job_name = Some(job_name(value_trimmed)?),
-            "hook" => {
-                self.hook = Some(hook_choice(value)?);
-                self.hook_origin = Some(origin.clone());
-            }
-            "weight" => self.weight = Some(integer(value_trimmed, i64::from(i32::MIN))?),
-            "delete-policy" => self.delete_policy = Some(delete_policy(value)?),
-            "backoff-limit" => self.backoff_limit = Some(integer(value_trimmed, 0)?),
-            "active-deadline-seconds" => {
-                self.active_deadline_seconds = Some(integer(value_trimmed, 1)?)
-            }
-            "ttl-seconds-after-finished" => {
-                self.ttl_seconds_after_finished = Some(integer(value_trimmed, 0)?)
-            }
-            "sidecars" => self.sidecars = Some(name_list(value)),
-            "env" => self.env = Some(env(value)?),
-            "env-from-secret" => self.env_from_secrets = Some(name_list(value)),
-            "service-account" => {
-                self.service_account = Some(non_empty(value_trimmed, "a ServiceAccount name")?)
-            }
-            _ => return Err(unknown_key_message(key)),
-        }
-        Ok(())
+    /// Who set `key`, if anyone did.
+    pub(crate) fn origin(&self, key: &str) -> Option<&Origin> {
+        self.origins.iter().find(|(k, _)| *k == key).map(|(_, o)| o)
     }
 
-    /// `self` with every setting that `higher` makes replaced by `higher`'s.
-    pub(crate) fn overlay(mut self, higher: &MarkSpec) -> MarkSpec {
-        fn take<T: Clone>(low: &mut Option<T>, high: &Option<T>) {
-            if high.is_some() {
-                low.clone_from(high);
-            }
+    pub(in crate::settings) fn set_origin(&mut self, key: &'static str, origin: &Origin) {
+        match self.origins.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, o)) => *o = origin.clone(),
+            None => self.origins.push((key, origin.clone())),
         }
-        take(&mut self.container, &higher.container);
-        take(&mut self.command, &higher.command);
-        take(&mut self.args, &higher.args);
-        take(&mut self.image, &higher.image);
-        take(&mut self.job_name, &higher.job_name);
-        if higher.hook.is_some() {
-            self.hook.clone_from(&higher.hook);
-            self.hook_origin.clone_from(&higher.hook_origin);
-        }
-        take(&mut self.weight, &higher.weight);
-        take(&mut self.delete_policy, &higher.delete_policy);
-        take(&mut self.backoff_limit, &higher.backoff_limit);
-        take(
-            &mut self.active_deadline_seconds,
-            &higher.active_deadline_seconds,
-        );
-        take(
-            &mut self.ttl_seconds_after_finished,
-            &higher.ttl_seconds_after_finished,
-        );
-        take(&mut self.sidecars, &higher.sidecars);
-        take(&mut self.env, &higher.env);
-        take(&mut self.env_from_secrets, &higher.env_from_secrets);
-        take(&mut self.service_account, &higher.service_account);
-        self
     }
 }
 
 /// "unknown key"; with a suggestion when the key is one edit or so away from a real one.
 pub(crate) fn unknown_key_message(key: &str) -> String {
-    let suggestion = KEYS
+    let suggestion = SETTINGS
         .iter()
-        .map(|k| (distance(k, key), k))
+        .map(|s| (distance(s.key, key), s.key))
         .filter(|(d, _)| *d <= 2)
         .min();
-    let known = KEYS.join(", ");
+    let known = SETTINGS
+        .iter()
+        .map(|s| s.key)
+        .collect::<Vec<_>>()
+        .join(", ");
     match suggestion {
         Some((_, k)) => format!(
             "unknown key \"{}{key}\" (did you mean \"{}{k}\"?); a misspelled key would silently disable the migration, so it is an error. Known keys: {known}",
@@ -183,7 +279,7 @@ pub(crate) fn unknown_key_message(key: &str) -> String {
 }
 
 /// Levenshtein distance, for "did you mean".
-fn distance(a: &str, b: &str) -> usize {
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -197,123 +293,6 @@ fn distance(a: &str, b: &str) -> usize {
     }
     row[b.len()]
 }
-
-fn non_empty(value: &str, what: &str) -> Result<String, String> {
-    if value.is_empty() {
-        Err(format!("expected {what}, got an empty value"))
-    } else {
-        Ok(value.to_string())
-    }
-}
-
-/// A JSON array of strings: `["sql-migrate", "up"]`.
-fn string_array(value: &str) -> Result<Vec<String>, String> {
-    let expected =
-        "expected a JSON array of strings, like [\"bundle\", \"exec\", \"rails\", \"db:migrate\"]";
-    match serde_json::from_str::<Value>(value) {
-        Ok(Value::Array(items)) => items
-            .into_iter()
-            .map(|item| match item {
-                Value::String(s) => Ok(s),
-                _ => Err(format!("{expected}; an item is not a string")),
-            })
-            .collect(),
-        _ => Err(expected.to_string()),
-    }
-}
-
-fn integer(value: &str, min: i64) -> Result<i64, String> {
-    match value.parse::<i64>() {
-        Ok(n) if n >= min && n <= i64::from(i32::MAX) => Ok(n),
-        _ if min == 0 => Err(format!("expected a whole number ≥ 0, got {value:?}")),
-        _ if min == 1 => Err(format!("expected a whole number ≥ 1, got {value:?}")),
-        _ => Err(format!("expected a whole number, got {value:?}")),
-    }
-}
-
-/// A Job name must be a DNS-1123 label (it becomes a pod label value).
-fn job_name(value: &str) -> Result<String, String> {
-    if crate::kube::naming::is_dns_label(value) {
-        Ok(value.to_string())
-    } else {
-        Err(format!(
-            "{value:?} is not a valid Job name: use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit"
-        ))
-    }
-}
-
-fn hook_choice(value: &str) -> Result<HookChoice, String> {
-    if value.trim().eq_ignore_ascii_case("auto") {
-        return Ok(HookChoice::Auto);
-    }
-    let events = parse_list(value);
-    if events.is_empty() {
-        return Err("expected hook events, like \"pre-install,pre-upgrade\", or \"auto\"".into());
-    }
-    for event in &events {
-        if event.starts_with("test") {
-            return Err(format!(
-                "{event:?} would make the migration a test hook, run only by `helm test`"
-            ));
-        }
-        if !keys::HOOK_EVENTS.contains(&event.as_str()) {
-            return Err(format!(
-                "unknown hook event {event:?}; Helm would drop the Job. Use pre-install, post-install, pre-upgrade, post-upgrade, pre-rollback, post-rollback, pre-delete or post-delete, or \"auto\""
-            ));
-        }
-    }
-    Ok(HookChoice::Events(events))
-}
-
-fn delete_policy(value: &str) -> Result<Vec<String>, String> {
-    let policies = parse_list(value);
-    for p in &policies {
-        if ![
-            keys::BEFORE_HOOK_CREATION,
-            keys::HOOK_SUCCEEDED,
-            keys::HOOK_FAILED,
-        ]
-        .contains(&p.as_str())
-        {
-            return Err(format!(
-                "unknown delete policy {p:?}; use before-hook-creation, hook-succeeded or hook-failed"
-            ));
-        }
-    }
-    Ok(policies)
-}
-
-/// Comma-separated names; empty entries dropped.
-fn name_list(value: &str) -> Vec<String> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// Extra environment: a JSON object `{"NAME": "value"}` or a JSON array of EnvVar objects.
-fn env(value: &str) -> Result<Vec<Value>, String> {
-    let expected = "expected a JSON object of names to values, like {\"DB_USER\": \"migrator\"}, or a JSON array of Kubernetes EnvVar objects";
-    let parsed: Value = serde_json::from_str(value).map_err(|_| expected.to_string())?;
-    let vars: Vec<Value> = match parsed {
-        Value::Object(map) => map
-            .into_iter()
-            .map(|(name, value)| match value {
-                Value::String(_) => Ok(serde_json::json!({"name": name, "value": value})),
-                _ => Err(format!("{expected}; the value of {name:?} is not a string")),
-            })
-            .collect::<Result<_, _>>()?,
-        Value::Array(items) => items,
-        _ => return Err(expected.to_string()),
-    };
-    for var in &vars {
-        crate::kube::validate::env_var(var)?;
-    }
-    Ok(vars)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +363,6 @@ mod tests {
         let merged = low.overlay(&high);
         assert_eq!(merged.container.as_deref(), Some("a"));
         assert_eq!(merged.weight, Some(7));
-        assert_eq!(merged.hook_origin, Some(Origin::Annotation));
+        assert_eq!(merged.origin("hook"), Some(&Origin::Annotation));
     }
 }

@@ -6,3 +6,5 @@ pub(crate) mod config;
 pub(crate) mod host;
 pub(crate) mod mark;
 pub mod options;
+mod table;
+pub(crate) mod values;
