@@ -93,6 +93,11 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
     );
     list(out, "containers dropped", &h.dropped_containers);
     list(out, "volumes dropped", &h.dropped_volumes);
+    list(
+        out,
+        "volumes replaced or unmounted for the Job",
+        &h.overridden_volumes,
+    );
     if !m.dependencies.is_empty() {
         let _ = writeln!(out, "  needs:");
     }

@@ -7,13 +7,15 @@
 //!   proxy is up before any init container that needs the database);
 //! - volumes: only those a kept container mounts; `restartPolicy: Never`.
 
-use serde_json::{Map, Value};
+use indexmap::IndexMap;
+use serde_json::{Map, Value, json};
 
 use crate::diagnostic::{DocLabel, Error, Result};
 use crate::input::document::is_mark_key;
-use crate::kube::sidecars;
 use crate::kube::workload::{WorkloadKind, join_field};
+use crate::kube::{keys, sidecars};
 use crate::settings::mark::MarkSpec;
+use crate::settings::values::VolumeOverride;
 
 /// Container fields that make no sense in a run-to-completion migration.
 const STRIPPED_FIELDS: &[&str] = &[
@@ -37,6 +39,8 @@ pub(crate) struct Hoisted {
     pub(crate) dropped_containers: Vec<String>,
     pub(crate) stripped: Vec<&'static str>,
     pub(crate) dropped_volumes: Vec<String>,
+    /// `VOLUME → emptyDir|drop` for the volumes the `volumes` setting replaced or unmounted.
+    pub(crate) overridden_volumes: Vec<String>,
 }
 
 /// Builds the Job's pod template from a marked workload.
@@ -113,6 +117,7 @@ pub(crate) fn hoist(
         dropped_containers: Vec::new(),
         stripped: Vec::new(),
         dropped_volumes: Vec::new(),
+        overridden_volumes: Vec::new(),
     };
 
     let mut new_inits: Vec<Value> = mains
@@ -144,6 +149,10 @@ pub(crate) fn hoist(
     let mut new_pod = pod.clone();
     set_or_remove(&mut new_pod, "initContainers", new_inits);
     new_pod.insert("containers".into(), Value::Array(vec![migration]));
+    if let Some(overrides) = &spec.volumes {
+        hoisted.overridden_volumes =
+            override_volumes(&mut new_pod, overrides, workload).map_err(|e| err(e, &pod_field))?;
+    }
     hoisted.dropped_volumes = keep_mounted_volumes(&mut new_pod);
     check_mounts(&new_pod, workload, kind, label, &pod_field)?;
     new_pod.insert("restartPolicy".into(), Value::String("Never".into()));
@@ -375,6 +384,109 @@ fn keep_mounted_volumes(pod: &mut Map<String, Value>) -> Vec<String> {
     dropped
 }
 
+/// Applies the `volumes` setting to the Job's pod: `emptyDir` puts an empty directory in the
+/// volume's place (defining it when only a StatefulSet claim template had it), `drop` removes
+/// the volume and every mount of it. A name that is neither a volume of the pod, a claim
+/// template nor mounted is an error (a typo would silently do nothing).
+fn override_volumes(
+    pod: &mut Map<String, Value>,
+    overrides: &IndexMap<String, VolumeOverride>,
+    workload: &Value,
+) -> std::result::Result<Vec<String>, String> {
+    let claim_templates = claim_template_names(workload);
+    let mut done = Vec::new();
+    for (name, how) in overrides {
+        let defined = volume_names(pod).any(|v| v == name);
+        let mounted = mounts_of(pod).any(|m| m == name);
+        if !defined && !mounted && !claim_templates.contains(&name.as_str()) {
+            return Err(format!(
+                "{}volumes names {name:?}, which is not a volume of this pod; its volumes: {}",
+                keys::MARK_PREFIX,
+                quoted(volume_names(pod))
+            ));
+        }
+        let volumes = pod
+            .entry("volumes")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(volumes) = volumes {
+            volumes.retain(|v| v.get("name").and_then(Value::as_str) != Some(name.as_str()));
+            if *how == VolumeOverride::EmptyDir {
+                volumes.push(json!({"name": name, "emptyDir": {}}));
+            }
+        }
+        if *how == VolumeOverride::Drop {
+            for key in ["initContainers", "containers"] {
+                for c in pod
+                    .get_mut(key)
+                    .and_then(Value::as_array_mut)
+                    .into_iter()
+                    .flatten()
+                {
+                    for list in ["volumeMounts", "volumeDevices"] {
+                        let Some(Value::Array(mounts)) = c.get_mut(list) else {
+                            continue;
+                        };
+                        mounts.retain(|m| m.get("name").and_then(Value::as_str) != Some(name));
+                        if mounts.is_empty() {
+                            c.as_object_mut().map(|c| c.shift_remove(list));
+                        }
+                    }
+                }
+            }
+        }
+        if pod
+            .get("volumes")
+            .and_then(Value::as_array)
+            .is_some_and(Vec::is_empty)
+        {
+            pod.shift_remove("volumes");
+        }
+        done.push(format!("{name} → {}", how.as_str()));
+    }
+    Ok(done)
+}
+
+fn volume_names(pod: &Map<String, Value>) -> impl Iterator<Item = &str> {
+    pod.get("volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.get("name").and_then(Value::as_str))
+}
+
+/// The volume names the pod's containers mount.
+fn mounts_of(pod: &Map<String, Value>) -> impl Iterator<Item = &str> {
+    ["initContainers", "containers"]
+        .into_iter()
+        .flat_map(|key| pod.get(key).and_then(Value::as_array).into_iter().flatten())
+        .flat_map(|c| {
+            ["volumeMounts", "volumeDevices"]
+                .into_iter()
+                .flat_map(|list| c.get(list).and_then(Value::as_array).into_iter().flatten())
+        })
+        .filter_map(|m| m.get("name").and_then(Value::as_str))
+}
+
+fn claim_template_names(workload: &Value) -> Vec<&str> {
+    workload
+        .get("spec")
+        .and_then(|s| s.get("volumeClaimTemplates"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.get("metadata")?.get("name")?.as_str())
+        .collect()
+}
+
+fn quoted<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<String> = names.map(|n| format!("{n:?}")).collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
 /// Every volume a kept container mounts must be defined in the pod spec. A StatefulSet's
 /// `volumeClaimTemplates` are not: those claims exist only for the StatefulSet's own pods.
 fn check_mounts(
@@ -391,14 +503,7 @@ fn check_mounts(
         .flatten()
         .filter_map(|v| v.get("name").and_then(Value::as_str))
         .collect();
-    let claim_templates: Vec<&str> = workload
-        .get("spec")
-        .and_then(|s| s.get("volumeClaimTemplates"))
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t.get("metadata")?.get("name")?.as_str())
-        .collect();
+    let claim_templates = claim_template_names(workload);
     for key in ["initContainers", "containers"] {
         for c in pod.get(key).and_then(Value::as_array).into_iter().flatten() {
             for list in ["volumeMounts", "volumeDevices"] {
@@ -414,7 +519,8 @@ fn check_mounts(
                         && claim_templates.contains(&name)
                     {
                         format!(
-                            "container {container:?} mounts {name:?} from the StatefulSet's volumeClaimTemplates; those claims exist only for the StatefulSet's own pods, so a Job cannot mount them"
+                            "container {container:?} mounts {name:?} from the StatefulSet's volumeClaimTemplates; those claims exist only for the StatefulSet's own pods, so a Job cannot mount them. If the migration only needs a scratch directory there, set {prefix}volumes: \"{name}=emptyDir\" (or \"{name}=drop\" to leave it unmounted), or --volumes {name}=emptyDir",
+                            prefix = keys::MARK_PREFIX
                         )
                     } else {
                         format!(

@@ -7,7 +7,7 @@
 //! Adding a setting is one row here, plus the code that uses its value (hoist, job, …).
 
 use super::mark::{Lands, settings};
-use super::values::{DeletePolicy, Env, Hook, Int, JobName, List, Name, Strings};
+use super::values::{DeletePolicy, Env, Hook, Int, JobName, List, Name, Strings, Volumes};
 
 settings! {
     /// The container to hoist (an init container or a main container); required
@@ -61,6 +61,11 @@ settings! {
     /// ServiceAccount for the Job only
     service_account: String = Name("a ServiceAccount name"),
         key "service-account", config "serviceAccountName", value "NAME", flag Once,
+        lands Lands::Pod;
+    /// Volumes the Job gets differently, comma-separated: VOLUME=emptyDir (a scratch
+    /// directory instead) or VOLUME=drop (not mounted in the Job). Repeatable
+    volumes: indexmap::IndexMap<String, super::values::VolumeOverride> = Volumes,
+        key "volumes", config "volumes", value "VOLUME=emptyDir|drop", flag Repeated,
         lands Lands::Pod;
 }
 

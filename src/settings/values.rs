@@ -5,6 +5,7 @@
 //! `--weight -5` and `weight: -5` accept exactly the same values and say the same thing when
 //! they do not.
 
+use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::input::document::parse_list;
@@ -257,6 +258,79 @@ impl Kind for Env {
     }
 }
 
+/// What the Job does with one of the pod's volumes instead of copying it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VolumeOverride {
+    /// An empty `emptyDir` in its place (the migration gets a scratch directory).
+    EmptyDir,
+    /// Neither the volume nor any mount of it in the Job.
+    Drop,
+}
+
+impl VolumeOverride {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            VolumeOverride::EmptyDir => "emptyDir",
+            VolumeOverride::Drop => "drop",
+        }
+    }
+}
+
+/// Volume overrides: `NAME=emptyDir,OTHER=drop` in text, a mapping in the config.
+pub(crate) struct Volumes;
+
+const VOLUMES_EXPECTED: &str =
+    "expected VOLUME=emptyDir or VOLUME=drop, comma-separated, like \"data=emptyDir,cache=drop\"";
+
+impl Kind for Volumes {
+    type Value = IndexMap<String, VolumeOverride>;
+    fn read_text(&self, text: &str) -> Result<Self::Value, String> {
+        let mut map = IndexMap::new();
+        for entry in names(text) {
+            let (name, how) = entry
+                .split_once('=')
+                .map(|(n, h)| (n.trim(), h.trim()))
+                .filter(|(n, _)| !n.is_empty())
+                .ok_or_else(|| format!("{entry:?}: {VOLUMES_EXPECTED}"))?;
+            map.insert(name.to_string(), volume_override(name, how)?);
+        }
+        if map.is_empty() {
+            return Err(VOLUMES_EXPECTED.to_string());
+        }
+        Ok(map)
+    }
+    fn read_config(&self, value: &Value) -> Result<Self::Value, String> {
+        let expected =
+            "expected a mapping of volume names to emptyDir or drop, like {data: emptyDir}";
+        let Value::Object(entries) = value else {
+            return Err(expected.to_string());
+        };
+        let mut map = IndexMap::new();
+        for (name, how) in entries {
+            let how = how.as_str().ok_or_else(|| format!("{name}: {expected}"))?;
+            map.insert(name.clone(), volume_override(name, how)?);
+        }
+        Ok(map)
+    }
+    fn read_flags(&self, values: &[String]) -> Result<Self::Value, String> {
+        let mut map = IndexMap::new();
+        for value in values {
+            map.extend(self.read_text(value)?);
+        }
+        Ok(map)
+    }
+}
+
+fn volume_override(name: &str, how: &str) -> Result<VolumeOverride, String> {
+    match how {
+        "emptyDir" => Ok(VolumeOverride::EmptyDir),
+        "drop" => Ok(VolumeOverride::Drop),
+        _ => Err(format!(
+            "volume {name:?}: {how:?} is not an override; use emptyDir or drop"
+        )),
+    }
+}
+
 /// Comma-separated names; empty entries dropped.
 fn names(text: &str) -> Vec<String> {
     text.split(',')
@@ -340,6 +414,17 @@ mod tests {
             Strings.read_text(r#"["a","b"]"#),
             Strings.read_config(&serde_json::json!(["a", "b"]))
         );
+    }
+
+    #[test]
+    fn volume_overrides() {
+        assert_eq!(
+            Volumes.read_text("data=emptyDir, cache=drop"),
+            Volumes.read_config(&serde_json::json!({"data": "emptyDir", "cache": "drop"}))
+        );
+        assert!(Volumes.read_text("data=hostPath").is_err());
+        assert!(Volumes.read_text("data").is_err());
+        assert!(Volumes.read_text("").is_err());
     }
 
     #[test]
