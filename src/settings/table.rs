@@ -84,6 +84,7 @@ mod tests {
                 Flag::Repeated => format!("`--{} {}` (repeatable)", s.key, s.value_name),
                 Flag::Once | Flag::Negative => format!("`--{} {}`", s.key, s.value_name),
             };
+            let flag = flag.replace('|', "\\|");
             out.push_str(&format!(
                 "| `{}` | {flag} | `{}` | {} |\n",
                 s.key,
