@@ -1,13 +1,13 @@
 //! The binary: read, run, write, report. Exit 0 with the whole stream, or non-zero with nothing
 //! on stdout (a truncated stream would make Helm delete resources).
 
+use std::ffi::OsString;
 use std::io::{self, IsTerminal, Read, Write};
 use std::os::fd::AsFd;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Parser;
 
 use migration_hook::Host;
 use migration_hook::report;
@@ -18,13 +18,17 @@ use migration_hook::{Diagnostic, Severity};
 const NAME: &str = "migration-hook";
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let host = Host::detect();
+    let cli = match Cli::parse_args(&argv) {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e, &argv, host),
+    };
     let (explain, args) = match cli.command {
         Some(Command::Explain(args)) => (true, args),
         None => (false, cli.run),
     };
-    let host = Host::detect();
-    let channel = Channel::new(&args, host);
+    let channel = Channel::new(args.report.clone(), host);
     match execute(&args, explain, host, &channel) {
         Ok(code) => code,
         Err(Failure::Usage(message)) => {
@@ -36,6 +40,68 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// A command line clap cannot read. Help and version go to stdout as usual; an error takes the
+/// same channels as every other error (under Helm 4 the report file and the terminal, since
+/// Helm hides stderr), with the arguments exactly as received: Helm 4 passes each
+/// `--post-renderer-args` as one argument, which is not always what was typed.
+fn usage_error(error: &clap::Error, argv: &[OsString], host: Host) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        error.exit();
+    }
+    let rendered = error.render().to_string();
+    // clap's message and tips, without its usage lines.
+    let mut lines: Vec<&str> = rendered
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let received: Vec<String> = argv[1..]
+        .iter()
+        .map(|a| format!("{:?}", a.to_string_lossy()))
+        .collect();
+    let hint = argv[1..]
+        .iter()
+        .map(|a| a.to_string_lossy())
+        .find(|a| a.starts_with("--") && a.contains(' ') && !a.contains('='))
+        .map(|a| {
+            let fixed = a.replacen(' ', "=", 1);
+            format!(
+                "  each argument arrives as one word: write {fixed:?} (with Helm: --post-renderer-args={fixed})"
+            )
+        });
+    let received = format!("  arguments as received: [{}]", received.join(", "));
+    lines.push(&received);
+    if let Some(hint) = &hint {
+        lines.push(hint);
+    }
+    let report = report_path(argv);
+    Channel::new(report, host).error(&format!("{NAME}: error: {}", lines.join("\n")), "");
+    ExitCode::from(2)
+}
+
+/// `--report FILE`, `--report=FILE` or MIGRATION_HOOK_REPORT, read from a command line clap
+/// could not parse.
+fn report_path(argv: &[OsString]) -> Option<PathBuf> {
+    let mut args = argv[1..].iter();
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy();
+        if text == "--report" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(path) = text.strip_prefix("--report=") {
+            return Some(PathBuf::from(path));
+        }
+    }
+    std::env::var_os("MIGRATION_HOOK_REPORT").map(PathBuf::from)
 }
 
 enum Failure {
@@ -62,6 +128,11 @@ fn execute(
     let options = args
         .options(config_text.as_deref())
         .map_err(Failure::Usage)?;
+    if args.file.is_none() && io::stdin().is_terminal() {
+        return Err(Failure::Usage(
+            "no input: stdin is a terminal. Pipe a rendered chart in (helm template … | migration-hook …) or name a FILE; see --help".into(),
+        ));
+    }
     let input = read_input(args.file.as_deref())
         .map_err(|e| Failure::Run(format!("error: {e:#}"), String::new()))?;
     let planned = migration_hook::prepare(&input, &options, host)
@@ -128,14 +199,14 @@ fn read_input(file: Option<&Path>) -> anyhow::Result<Vec<u8>> {
 /// Where diagnostics go. stderr always; under Helm 4, which discards a post-renderer's stderr,
 /// also the controlling terminal when there is one; and the report file when asked.
 struct Channel {
-    report: Option<std::path::PathBuf>,
+    report: Option<PathBuf>,
     terminal: bool,
 }
 
 impl Channel {
-    fn new(args: &RunArgs, host: Host) -> Channel {
+    fn new(report: Option<PathBuf>, host: Host) -> Channel {
         Channel {
-            report: args.report.clone(),
+            report,
             // Under Helm 4, stderr goes to a buffer nobody reads. Anywhere else stderr is seen,
             // and writing to the terminal as well would say everything twice.
             terminal: host.helm_plugin && !io::stderr().is_terminal(),

@@ -212,3 +212,115 @@ fn explain_says_warnings_once() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("warning: the migration Job"));
     assert!(out.stderr.is_empty());
 }
+
+/// `explain` may come after the flags as well as before them; `version` is `--version`.
+#[test]
+fn explain_and_version_read_like_other_clis() {
+    let out = run(
+        &["--container", "deployment/blog:sql-migrate", "explain"],
+        &case("init-git-clone-sql-migrate.yaml"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Job \"blog-migration\"\n"));
+
+    let out = run(&["version"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("migration-hook {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+/// A misspelt subcommand, a misspelt flag, a flag and its value in one argument, a negative
+/// number and an empty override: each says what is wrong, with the arguments as received.
+#[test]
+fn usage_mistakes_say_what_was_meant() {
+    let out = run(&["explian", "chart.yaml"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!("misspelt_subcommand", transcript(&out));
+
+    let out = run(&["--contianer=deployment/web:migrate"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!("misspelt_flag", transcript(&out));
+
+    let out = run(&["--container deployment/web:migrate"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!("flag_and_value_in_one_argument", transcript(&out));
+
+    let out = run(&["--backoff-limit", "-1"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!("negative_backoff_limit", transcript(&out));
+
+    for flag in ["--command", "--args"] {
+        let out = run(&[flag, "[]"], b"");
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("{flag}: an empty list is not an override")),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+/// An argument clap cannot read is reported like every other error: in the report file too
+/// (Helm 4 hides stderr), with the arguments exactly as received.
+#[test]
+fn usage_errors_reach_the_report_file() {
+    let dir = std::env::temp_dir().join(format!("migration-hook-usage-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report = dir.join("report.txt");
+    let by_flag = format!("--report={}", report.display());
+    let out = run(&["--container deployment/web:migrate", &by_flag], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        text.starts_with(
+            "migration-hook: error: unexpected argument '--container deployment/web:migrate' found\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "  arguments as received: [\"--container deployment/web:migrate\", {by_flag:?}]"
+        )),
+        "{text}"
+    );
+
+    std::fs::remove_file(&report).unwrap();
+    let out = common::pipe(
+        Command::new(BIN)
+            .arg("--bogus")
+            .env("MIGRATION_HOOK_REPORT", &report)
+            .env_remove("HELM_PLUGIN_NAME"),
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        text.starts_with("migration-hook: error: unexpected argument '--bogus' found"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Run at a terminal with nothing piped in, it says what it expects instead of waiting.
+#[test]
+fn a_terminal_on_stdin_gets_a_hint() {
+    let Some(script) = common::program_on_path("script") else {
+        return;
+    };
+    let out = Command::new(script)
+        .args(["-q", "-e", "-c", BIN, "/dev/null"])
+        .env_remove("HELM_PLUGIN_NAME")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let terminal = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert!(
+        terminal.contains("migration-hook: error: no input: stdin is a terminal."),
+        "{terminal}"
+    );
+}

@@ -788,6 +788,66 @@ fn helm4_failure_reaches_the_report_file() {
     assert_eq!(report.lines().next(), Some(expected), "{report}");
 }
 
+/// A flag and its value typed as one `--post-renderer-args` (Helm 4 passes it as one
+/// argument, which clap cannot read): before, Helm said only "exited with error" and the report
+/// stayed empty. Now the usage error reaches the report file, with the arguments as received,
+/// and the terminal.
+#[test]
+fn helm4_usage_errors_reach_the_report_file_and_the_terminal() {
+    let helm4 = need!(helm4());
+    let sb = Sandbox::new("helm4-usage-error");
+    need!(sb.install_plugin(&helm4));
+    let report = sb.path("report.txt");
+    let spaced = "--post-renderer-args=--container deployment/myblog:sql-migrate";
+    let out = run(sb.command(&helm4).args([
+        "template",
+        "myblog",
+        "testdata/charts/blog",
+        "--post-renderer",
+        "migration-hook",
+        spaced,
+        &format!("--post-renderer-args=--report={}", report.display()),
+    ]));
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(r#"plugin "migration-hook" exited with error"#),
+        "{}",
+        stderr(&out)
+    );
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        text.starts_with("migration-hook: error: unexpected argument '--container deployment/myblog:sql-migrate' found\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"each argument arrives as one word: write "--container=deployment/myblog:sql-migrate""#),
+        "{text}"
+    );
+
+    let (ok, terminal, _) = need!(at_terminal(
+        &sb,
+        &helm4,
+        &[
+            "template",
+            "myblog",
+            "testdata/charts/blog",
+            "--post-renderer",
+            "migration-hook",
+            "--post-renderer-args=--contianer=deployment/myblog:sql-migrate",
+        ],
+    ));
+    assert!(!ok);
+    assert!(
+        terminal.contains("migration-hook: error: unexpected argument '--contianer' found"),
+        "terminal:\n{terminal}"
+    );
+    assert!(
+        terminal
+            .contains(r#"arguments as received: ["--contianer=deployment/myblog:sql-migrate"]"#),
+        "terminal:\n{terminal}"
+    );
+}
+
 /// Runs `helm` (output redirected to files) under a pseudo-terminal with `script`, as a user at
 /// a terminal would: returns what appeared on the terminal, and Helm's stderr.
 fn at_terminal(sb: &Sandbox, helm: &Path, args: &[&str]) -> Option<(bool, String, String)> {

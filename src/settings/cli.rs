@@ -1,10 +1,12 @@
 //! The command line, as typed ("low args"), and its translation into [`Options`] ("high args").
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 
-use clap::{Arg, ArgAction, ArgMatches, Args, Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{Arg, ArgAction, ArgMatches, Args, CommandFactory, Parser, Subcommand};
 
-use crate::settings::mark::{Flag, MarkSpec, Origin, SETTINGS};
+use crate::settings::mark::{Flag, MarkSpec, Origin, SETTINGS, distance};
 use crate::settings::options::{ContainerFlag, Options};
 
 /// Hoists a workload's database-migration container into one Helm pre-install/pre-upgrade hook
@@ -21,6 +23,65 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+impl Cli {
+    /// Parses the command line as people type it: `explain` may come before, between or after
+    /// the flags (they are the same for both), `version` is `--version`, and a near miss of a
+    /// subcommand that names no file says which subcommand was meant (instead of clap's
+    /// reading it as the FILE argument).
+    pub fn parse_args(args: &[OsString]) -> Result<Cli, clap::Error> {
+        let mut args = args.to_vec();
+        if let Some(i) = first_positional(&args) {
+            let word = args[i].to_string_lossy().into_owned();
+            match word.as_str() {
+                "explain" => {
+                    let sub = args.remove(i);
+                    args.insert(1, sub);
+                }
+                "version" => args[i] = OsString::from("--version"),
+                _ if !Path::new(&word).exists() => {
+                    if let Some(meant) = ["explain", "version"]
+                        .into_iter()
+                        .find(|s| distance(s, &word) <= 2)
+                    {
+                        return Err(Cli::command().error(
+                            ErrorKind::InvalidSubcommand,
+                            format!(
+                                "{word:?} is neither a file nor a command; did you mean `{meant}`?"
+                            ),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Cli::try_parse_from(args)
+    }
+}
+
+/// The index of the first argument that is neither a flag nor a flag's value.
+fn first_positional(args: &[OsString]) -> Option<usize> {
+    let command = Cli::command();
+    let takes_value = |flag: &str| {
+        command
+            .get_arguments()
+            .any(|a| a.get_long() == Some(flag) && a.get_action().takes_values())
+    };
+    let mut i = 1;
+    while i < args.len() {
+        let arg = args[i].to_str()?;
+        if arg == "--" {
+            return None;
+        }
+        match arg.strip_prefix("--") {
+            Some(flag) if !flag.contains('=') && takes_value(flag) => i += 2,
+            Some(_) => i += 1,
+            None if arg.starts_with('-') && arg.len() > 1 => i += 1,
+            None => return Some(i),
+        }
+    }
+    None
 }
 
 #[derive(Debug, Subcommand)]

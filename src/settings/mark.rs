@@ -71,7 +71,8 @@ pub(crate) enum Flag {
     Once,
     /// `--KEY VALUE`, repeatable; the value type says how the occurrences add up.
     Repeated,
-    /// `--KEY VALUE`, once, and the value may start with `-` (a negative number).
+    /// `--KEY N`, once, a number: one starting with `-` is taken as the value, so that the
+    /// number's own check says what is wrong with it (not clap's "use -- -1" tip).
     Negative,
     /// No flag of that name (the container is given by `--container KIND/NAME:CONTAINER`).
     None,

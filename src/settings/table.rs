@@ -37,16 +37,16 @@ settings! {
         key "delete-policy", config "deletePolicy", value "POLICIES", flag Once, lands Lands::Hook;
     /// backoffLimit of the Job (default: 0)
     backoff_limit: i64 = Int { min: 0 },
-        key "backoff-limit", config "backoffLimit", value "N", flag Once,
+        key "backoff-limit", config "backoffLimit", value "N", flag Negative,
         lands Lands::JobSpec { field: "backoffLimit", default: Some(0) };
     /// activeDeadlineSeconds of the Job (keep it below Helm's --timeout)
     active_deadline_seconds: i64 = Int { min: 1 },
-        key "active-deadline-seconds", config "activeDeadlineSeconds", value "SECONDS", flag Once,
+        key "active-deadline-seconds", config "activeDeadlineSeconds", value "SECONDS", flag Negative,
         lands Lands::JobSpec { field: "activeDeadlineSeconds", default: None };
     /// ttlSecondsAfterFinished of the Job
     ttl_seconds_after_finished: i64 = Int { min: 0 },
         key "ttl-seconds-after-finished", config "ttlSecondsAfterFinished", value "SECONDS",
-        flag Once, lands Lands::JobSpec { field: "ttlSecondsAfterFinished", default: None };
+        flag Negative, lands Lands::JobSpec { field: "ttlSecondsAfterFinished", default: None };
     /// Regular containers to keep as native sidecars, comma-separated (default: Cloud SQL and
     /// AlloyDB proxies; an empty value keeps none)
     sidecars: Vec<String> = List,

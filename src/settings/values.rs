@@ -72,16 +72,26 @@ impl Kind for Strings {
     type Value = Vec<String>;
     fn read_text(&self, text: &str) -> Result<Vec<String>, String> {
         match serde_json::from_str::<Value>(text) {
-            Ok(value @ Value::Array(_)) => strings(&value, STRINGS_EXPECTED),
+            Ok(value @ Value::Array(_)) => not_empty(strings(&value, STRINGS_EXPECTED)?),
             _ => Err(STRINGS_EXPECTED.to_string()),
         }
     }
     fn read_config(&self, value: &Value) -> Result<Vec<String>, String> {
         let expected = "expected a list of strings, like [bundle, exec, rails, db:migrate]";
         match value {
-            Value::Array(_) => strings(value, expected),
+            Value::Array(_) => not_empty(strings(value, expected)?),
             _ => Err(expected.to_string()),
         }
+    }
+}
+
+/// An empty command or args list is no override: Kubernetes reads it as "not set", so the Job
+/// would run the image's entrypoint (often the application server, which never ends).
+fn not_empty(items: Vec<String>) -> Result<Vec<String>, String> {
+    if items.is_empty() {
+        Err("an empty list is not an override: Kubernetes reads it as not set, and the Job would run the image's own entrypoint; give the command that runs the migration".into())
+    } else {
+        Ok(items)
     }
 }
 
