@@ -358,7 +358,11 @@ fn available(docs: &Documents, kind: Option<WorkloadKind>) -> String {
         .filter(|d| markable(d).is_some_and(|k| kind.is_none_or(|want| want == k)))
         .map(|d| {
             let k = markable(d).expect("filtered").kind();
-            format!("{k}/{}", d.name().unwrap_or("(no name)"))
+            let name = d.name().unwrap_or("(no name)");
+            match &d.head.namespace {
+                Some(ns) => format!("{k}/{name} (namespace {ns})"),
+                None => format!("{k}/{name}"),
+            }
         })
         .collect();
     let what = kind.map_or("workloads".to_string(), |k| format!("{}s", k.kind()));
