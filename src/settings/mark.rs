@@ -1,4 +1,4 @@
-//! What a mark says about one migration, whichever way it was given (DESIGN.md §3).
+//! What a mark says about one migration, whichever way it was given (`docs/design.md` §3).
 //!
 //! Annotations, command-line flags and the config file all produce a [`MarkSpec`]; specs are
 //! merged field by field with the precedence command line > config file > annotations.
