@@ -1,6 +1,6 @@
 //! What the tool tells the user: errors, warnings and notes, each tied to a document and a field.
 //!
-//! One format everywhere (`reference/style.md` §7.3):
+//! One format everywhere (`docs/design.md` §10):
 //! `Deployment/web (document 3, chart/templates/web.yaml): spec.template.spec.initContainers: …`.
 
 use std::fmt;

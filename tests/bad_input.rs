@@ -5,7 +5,7 @@
 //! `SENTINEL` that the Secrets in these inputs carry. The monsters (100 MB of one scalar,
 //! 100,000 tiny documents, 100,000-deep nesting, invalid UTF-8 and NUL bytes in a Secret)
 //! are generated here rather than committed; a few of them must pass through instead, as
-//! DESIGN.md §6 allows for documents the plan never reads.
+//! `docs/design.md` §10 allows for documents the plan never reads.
 
 mod common;
 
@@ -187,8 +187,8 @@ fn a_100_mb_scalar_in_a_marked_workload_stops_at_a_limit() {
 #[test]
 fn a_100_mb_scalar_in_an_unread_document_passes_through() {
     let _turn = BIG.lock().unwrap_or_else(|e| e.into_inner());
-    // The ConfigMap is never read by the plan: it is copied as bytes (DESIGN.md §6), and the
-    // API server's own size limit will refuse it.
+    // The ConfigMap is never read by the plan: it is copied as bytes (`docs/design.md` §10), and
+    // the API server's own size limit will refuse it.
     let mut input = format!(
         "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: huge\ndata:\n  big: {}\n",
         "x".repeat(HUNDRED_MB)

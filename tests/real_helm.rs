@@ -324,7 +324,7 @@ fn find<'d>(docs: &'d [Doc], kind: &str, name: &str) -> &'d Doc {
         })
 }
 
-/// The order in which Helm runs the hooks of `event`: weight, then name (helm-facts.md §4).
+/// The order in which Helm runs the hooks of `event`: weight, then name (`docs/helm-facts.md` §4).
 fn run_order<'d>(hooks: &'d [Doc], event: &str) -> Vec<&'d Doc> {
     let mut these: Vec<&Doc> = hooks
         .iter()

@@ -2,7 +2,7 @@
 //!
 //! Documents are keyed by position, never by kind/name: Helm 4 legitimately hands a
 //! post-renderer the same object twice, once as a hook and once as a template
-//! (`reference/helm-facts.md` §0.6).
+//! (`docs/helm-facts.md` §3).
 
 use std::borrow::Cow;
 use std::sync::OnceLock;

@@ -5,7 +5,7 @@
 //! document's range runs from its marker line to the next marker line; the first range also
 //! holds whatever precedes the first marker. Concatenating the ranges gives the input back byte
 //! for byte, which is what lets untouched documents pass through unchanged.
-//! See `reference/yaml-fidelity.md` §3 for why this rule and not Helm's or kubectl's.
+//! See `docs/yaml-fidelity.md` §3 for why this rule and not Helm's or kubectl's.
 
 use std::ops::Range;
 

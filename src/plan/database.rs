@@ -1,5 +1,5 @@
 //! Is the migration's database part of the release? Then a `pre-install` hook would wait for a
-//! database that does not exist yet (`reference/pain-points.md` §4.7), and
+//! database that does not exist yet (`docs/design.md` §9), and
 //! `post-install,pre-upgrade` is the events to use.
 //!
 //! The evidence: the name of a Service or StatefulSet of the stream, as a host name, in the

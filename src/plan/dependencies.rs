@@ -1,5 +1,5 @@
 //! Everything the migration Job needs must exist when it starts, on first install too
-//! (DESIGN.md §4, "Dependencies"; `reference/helm-facts.md` §5).
+//! (`docs/design.md` §6 and §7; `docs/helm-facts.md` §5).
 //!
 //! - A ConfigMap or Secret that is an ordinary release resource gets a *renamed* hook copy
 //!   (same data, the Job's events, a lower weight, `before-hook-creation,hook-succeeded`), and

@@ -1,5 +1,5 @@
 //! Hoisting: the workload's pod template, cloned as untyped data, becomes the migration Job's
-//! pod template (DESIGN.md §4, "The Job").
+//! pod template (`docs/design.md` §4).
 //!
 //! - containers: the marked container only, without probes, lifecycle hooks and ports;
 //! - initContainers: those before a marked init container, in order, plus native sidecars;

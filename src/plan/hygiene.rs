@@ -1,7 +1,7 @@
 //! Label hygiene: the migration pod must not be selected by any Service (it would receive
 //! traffic) or PodDisruptionBudget (it would be counted) of the release, yet keep every other
 //! label, because NetworkPolicies and mesh policies often grant database access by label
-//! (`reference/pain-points.md` §4.6).
+//! (`docs/design.md` §8).
 //!
 //! Removing one label a selector requires is enough to leave that selector. Labels are chosen
 //! greedily: a label that is the only way out of some selector first; otherwise one that no

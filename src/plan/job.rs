@@ -1,4 +1,4 @@
-//! The hook Job document (DESIGN.md §4, "The Job"): `batch/v1`, the hook annotations, safe
+//! The hook Job document (`docs/design.md` §4): `batch/v1`, the hook annotations, safe
 //! defaults, and the hoisted pod template.
 
 use serde_json::{Map, Value, json};

@@ -1,4 +1,4 @@
-//! What a mark says about one migration, whichever way it was given.
+//! What a mark says about one migration, whichever way it was given (`docs/design.md` §3).
 //!
 //! Annotations, command-line flags and the config file all produce a [`MarkSpec`]; specs are
 //! merged setting by setting with the precedence command line > config file > annotations.

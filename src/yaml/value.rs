@@ -3,10 +3,10 @@
 //! Kubernetes (and Helm) read YAML with go-yaml v2's YAML 1.1 rules: `0644` is octal 420, the
 //! last of two duplicate keys wins, and `"yes"` must stay quoted. serde-saphyr is set up to read
 //! the same values and its emitter quotes every YAML-1.1-ambiguous string, so what we re-emit
-//! means the same to Kubernetes (`reference/yaml-fidelity.md` §2). Where serde-saphyr's reading
+//! means the same to Kubernetes (`docs/yaml-fidelity.md` §1). Where serde-saphyr's reading
 //! of a plain scalar still differs from Go's (`tRue`, `1__0`, a `yes:` key), `resolve` respells
 //! it first. The serde_yaml family does not read like Go, which is why it is not used here
-//! (DESIGN.md §5).
+//! (`docs/yaml-fidelity.md` §1).
 
 use std::fmt;
 
