@@ -145,7 +145,14 @@ fn execute(
     } else {
         &planned.plan.diagnostics[..]
     };
-    channel.success(to_stderr, account.as_deref().unwrap_or_default());
+    let unmarked = (!explain)
+        .then(|| report::unmarked_candidates_warning(&planned.plan))
+        .flatten();
+    channel.success(
+        to_stderr,
+        unmarked.as_deref(),
+        account.as_deref().unwrap_or_default(),
+    );
     // stdout as a `File` (a duplicate of fd 1): `Stdout` is line-buffered, and looks for the
     // last line break of every write. Large slices go straight through; the buffer only
     // gathers small pieces.
@@ -213,11 +220,12 @@ impl Channel {
         }
     }
 
-    fn success(&self, diagnostics: &[Diagnostic], account: &str) {
+    fn success(&self, diagnostics: &[Diagnostic], extra: Option<&str>, account: &str) {
         let lines: Vec<String> = diagnostics
             .iter()
             .filter(|d| d.severity <= Severity::Warning)
             .map(|d| format!("{NAME}: {d}"))
+            .chain(extra.map(|line| format!("{NAME}: {line}")))
             .collect();
         let text = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
         let report = match self.report {

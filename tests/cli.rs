@@ -88,6 +88,20 @@ fn nothing_marked_is_byte_identical_and_silent() {
     assert!(out.stderr.is_empty());
 }
 
+/// Nothing marked, but an init container that runs a migration: the stream passes through
+/// unchanged, and a warning says so (a forgotten or misspelt mark is never silent).
+#[test]
+fn nothing_marked_next_to_a_migration_is_said() {
+    let input = case("nothing-marked.yaml");
+    let out = run(&[], &input);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout == input);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "migration-hook: warning: nothing is marked, so the stream passes through unchanged, but this looks like a migration: Deployment/plain container \"migrate\" (runs \"migrate\"); `migration-hook explain` shows how to mark it\n"
+    );
+}
+
 #[test]
 fn empty_input_gives_empty_output() {
     let out = run(&[], b"");

@@ -12,6 +12,7 @@ pub fn explain(plan: &Plan) -> String {
     let mut out = String::new();
     if plan.migrations.is_empty() {
         out.push_str("No migration is marked: the stream passes through unchanged.\n");
+        candidates(&mut out, plan);
     }
     for m in &plan.migrations {
         migration(&mut out, m, plan);
@@ -41,6 +42,59 @@ pub fn explain(plan: &Plan) -> String {
     }
     diagnostics(&mut out, &plan.diagnostics);
     out
+}
+
+/// The containers that look like migrations, each with the flag and the annotation that
+/// would mark it.
+fn candidates(out: &mut String, plan: &Plan) {
+    if plan.candidates.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "These look like migrations (not marked):");
+    for c in &plan.candidates {
+        let _ = writeln!(
+            out,
+            "  {}: {} {:?} ({})",
+            c.label,
+            if c.init {
+                "init container"
+            } else {
+                "container"
+            },
+            c.container,
+            c.why
+        );
+        let _ = writeln!(out, "    to mark it: {}", c.flag());
+        let _ = writeln!(
+            out,
+            "    or annotate its pod (values: podAnnotations): {{{}}}",
+            c.annotation()
+        );
+    }
+}
+
+/// For a run that converts nothing although the chart looks like it has a migration: one
+/// warning that says so (the details are in `explain`).
+pub fn unmarked_candidates_warning(plan: &Plan) -> Option<String> {
+    let listed: Vec<String> = plan
+        .candidates
+        .iter()
+        .map(|c| {
+            format!(
+                "{}/{} container {:?} ({})",
+                c.kind.kind(),
+                c.workload,
+                c.container,
+                c.why
+            )
+        })
+        .collect();
+    (!listed.is_empty()).then(|| {
+        format!(
+            "warning: nothing is marked, so the stream passes through unchanged, but this looks like a migration: {}; `migration-hook explain` shows how to mark it",
+            listed.join("; ")
+        )
+    })
 }
 
 fn migration(out: &mut String, m: &Migration, plan: &Plan) {

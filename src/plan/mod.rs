@@ -1,6 +1,7 @@
 //! Hop 2: every decision, as data. Pure: documents and options in; edits, new documents and
 //! diagnostics out. Nothing here reads files, the environment or the clock.
 
+pub(crate) mod candidates;
 pub(crate) mod database;
 pub(crate) mod dependencies;
 pub(crate) mod hoist;
@@ -44,6 +45,9 @@ pub struct Plan {
     /// The hook copies among them (what dependency outcomes point at).
     pub copies: Vec<dependencies::HookCopy>,
     pub diagnostics: Vec<Diagnostic>,
+    /// When nothing is marked and no mark was asked for: containers that look like
+    /// migrations, so that the account can say how to mark them.
+    pub(crate) candidates: Vec<candidates::Candidate>,
 }
 
 impl Plan {
@@ -223,6 +227,10 @@ fn plan_in<'d, 's>(
     add_copies_in_order(docs, &mut plan, &copies, threads)?;
     plan.copies = copies.list;
     plan.edits = drafts.into_iter().filter_map(|d| d.edit).collect();
+    if plan.migrations.is_empty() && options.container_flags.is_empty() && options.config.is_empty()
+    {
+        plan.candidates = candidates::find(docs);
+    }
     Ok(plan)
 }
 
