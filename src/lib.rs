@@ -46,7 +46,8 @@ pub mod testing {
     }
 
     pub mod plan {
-        pub use crate::plan::{WorkloadEdit, plan, plan_with};
+        pub use crate::plan::workload_edit::WorkloadEdit;
+        pub use crate::plan::{plan, plan_with};
     }
 }
 
