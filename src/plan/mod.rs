@@ -1,5 +1,12 @@
 //! Hop 2: every decision, as data. Pure: documents and options in; edits, new documents and
 //! diagnostics out. Nothing here reads files, the environment or the clock.
+//!
+//! This module is the order of the steps: find the marked workloads ([`select`]); draft each
+//! one, its pod spec hoisted ([`hoist`]) and its own edit ([`workload_edit`]); merge identical
+//! migrations ([`merge`]) and name their Jobs ([`naming`]); then, for each Job, its events
+//! ([`events`], [`database`]), the copies it needs ([`dependencies`]), the labels it must lose
+//! ([`hygiene`]) and its document ([`job`]); last, every copy goes just before the first Job
+//! that uses it ([`generated`]).
 
 pub(crate) mod database;
 pub(crate) mod dependencies;
