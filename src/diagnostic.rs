@@ -133,6 +133,11 @@ impl Error {
         self.0.field = Some(field.into());
         self
     }
+
+    /// What is wrong, without where: for a caller that says where itself.
+    pub(crate) fn into_message(self) -> String {
+        self.0.message
+    }
 }
 
 impl fmt::Display for Error {

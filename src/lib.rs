@@ -37,7 +37,7 @@ pub use settings::options::Options;
 #[doc(hidden)]
 pub mod testing {
     pub use crate::input::{document, head, stream};
-    pub use crate::kube::{validate, workload};
+    pub use crate::kube::workload;
     pub use crate::output::write;
     pub use crate::yaml::{edit, go_safe};
 
@@ -45,8 +45,22 @@ pub mod testing {
         pub use crate::yaml::{emit, parse, parse_with_full_pass};
     }
 
+    pub mod validate {
+        use serde::{Serialize, de::DeserializeOwned};
+        use serde_json::Value;
+
+        /// Paths present in `value` but lost by a round trip through `T`, or the type error's
+        /// message.
+        pub fn dropped_fields<T: DeserializeOwned + Serialize>(
+            value: &Value,
+        ) -> Result<Vec<String>, String> {
+            crate::kube::validate::dropped_fields::<T>(value).map_err(crate::Error::into_message)
+        }
+    }
+
     pub mod plan {
-        pub use crate::plan::{WorkloadEdit, plan, plan_with};
+        pub use crate::plan::workload_edit::WorkloadEdit;
+        pub use crate::plan::{plan, plan_with};
     }
 }
 

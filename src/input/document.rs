@@ -246,28 +246,10 @@ impl<'a> Documents<'a> {
                 source: None,
             })
         })?;
-        let read = |first: usize, raws: &[RawDoc], capacity: usize| -> Vec<Document<'a>> {
-            let mut docs = Vec::with_capacity(capacity);
-            docs.extend(
-                raws.iter()
-                    .enumerate()
-                    .map(|(i, raw)| Document::read(first + i, input, *raw, any_cr)),
-            );
-            docs
-        };
-        // Heads are independent: a large input is read by two threads, half the documents each
-        // (a post-renderer runs while Helm waits for it, so the second core is free).
-        let docs = if threads && raws.len() >= 2 {
-            let (first, second) = raws.split_at(raws.len() / 2);
-            std::thread::scope(|scope| {
-                let other = threads::spawn(scope, || read(first.len(), second, second.len()));
-                let mut docs = read(0, first, raws.len());
-                docs.extend(threads::join(other));
-                docs
-            })
-        } else {
-            read(0, &raws, raws.len())
-        };
+        // Heads are independent: a large input is read by two threads, half the documents each.
+        let docs = threads::map_halves(&raws, threads, |i, raw: &RawDoc| {
+            Document::read(i, input, *raw, any_cr)
+        });
         Ok(Documents {
             input,
             docs,

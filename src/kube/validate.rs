@@ -6,12 +6,14 @@
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
+use crate::diagnostic::{Error, Result};
+
 /// Paths (`.a.b[0].c`) present in `value` but lost by a round trip through `T`, or the type error.
-pub fn dropped_fields<T: DeserializeOwned + Serialize>(
+pub(crate) fn dropped_fields<T: DeserializeOwned + Serialize>(
     value: &Value,
-) -> Result<Vec<String>, String> {
-    let typed: T = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
-    let back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+) -> Result<Vec<String>> {
+    let typed: T = serde_json::from_value(value.clone()).map_err(|e| Error::new(e.to_string()))?;
+    let back = serde_json::to_value(&typed).map_err(|e| Error::new(e.to_string()))?;
     let mut lost = Vec::new();
     compare(value, &back, String::new(), &mut lost);
     Ok(lost)
@@ -44,7 +46,7 @@ fn compare(orig: &Value, back: &Value, path: String, lost: &mut Vec<String>) {
 
 /// An extra environment variable given for the migration: must be a valid `EnvVar`. Messages
 /// name the variable, never its value (it may be a credential).
-pub(crate) fn env_var(var: &Value) -> Result<(), String> {
+pub(crate) fn check_env_var(var: &Value) -> Result<()> {
     let name = var.get("name").and_then(Value::as_str).unwrap_or_default();
     let what = if name.is_empty() {
         "an env entry".to_string()
@@ -52,19 +54,25 @@ pub(crate) fn env_var(var: &Value) -> Result<(), String> {
         format!("env {name:?}")
     };
     if name.is_empty() {
-        return Err(format!(
+        return Err(Error::new(format!(
             "{what} is not a Kubernetes EnvVar: it needs a \"name\""
-        ));
+        )));
     }
     let dropped = dropped_fields::<k8s_openapi::api::core::v1::EnvVar>(var)
-        .map_err(|_| format!("{what} is not a Kubernetes EnvVar: use {{\"name\": …, \"value\": \"a string\"}} or valueFrom"))?;
+        .map_err(|_| Error::new(format!("{what} is not a Kubernetes EnvVar: use {{\"name\": …, \"value\": \"a string\"}} or valueFrom")))?;
     match dropped.first() {
         None => Ok(()),
-        Some(field) => Err(format!(
+        Some(field) => Err(Error::new(format!(
             "{what} is not a Kubernetes EnvVar: unknown field {}",
             field.trim_start_matches('.')
-        )),
+        ))),
     }
+}
+
+/// [`check_env_var`] with the message alone, for the settings, whose errors are still strings
+/// (the message is the same).
+pub(crate) fn env_var(var: &Value) -> std::result::Result<(), String> {
+    check_env_var(var).map_err(Error::into_message)
 }
 
 #[cfg(test)]

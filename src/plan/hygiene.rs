@@ -373,3 +373,30 @@ fn in_namespace(doc: &Document, namespace: Option<&str>) -> bool {
 fn mentions_any_value(doc: &Document, labels: &Labels) -> bool {
     doc.body.contains('\\') || labels.values().any(|v| doc.body.contains(v.as_str()))
 }
+
+/// Takes the removed labels off a pod template, and `metadata.labels` and `metadata` with them
+/// when they are left empty.
+pub(crate) fn strip_labels(template: &mut Value, removed: &[RemovedLabel]) {
+    if let Some(Value::Object(meta)) = template.get_mut("metadata") {
+        if let Some(Value::Object(l)) = meta.get_mut("labels") {
+            for r in removed {
+                l.shift_remove(&r.key);
+            }
+        }
+        if meta
+            .get("labels")
+            .and_then(Value::as_object)
+            .is_some_and(|l| l.is_empty())
+        {
+            meta.shift_remove("labels");
+        }
+    }
+    if template
+        .get("metadata")
+        .and_then(Value::as_object)
+        .is_some_and(|m| m.is_empty())
+        && let Some(t) = template.as_object_mut()
+    {
+        t.shift_remove("metadata");
+    }
+}

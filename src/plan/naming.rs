@@ -1,0 +1,69 @@
+//! The names of the generated Jobs: `<workload>-migration` (fitted to Kubernetes' limit, with a
+//! hash suffix when that is taken), or the name asked for; never one a Job of the stream or
+//! another generated Job has.
+
+use std::collections::HashSet;
+
+use crate::diagnostic::{Error, Result};
+use crate::input::document::Documents;
+use crate::kube::naming;
+
+/// Stable, valid, unique Job names, one for each `(document of the marked workload, the name
+/// asked for)`, in order.
+pub(crate) fn job_names<'a>(
+    docs: &Documents,
+    jobs: impl IntoIterator<Item = (usize, Option<&'a str>)>,
+) -> Result<Vec<String>> {
+    let mut names: Vec<String> = Vec::new();
+    let mut taken: HashSet<String> = HashSet::new();
+    for (index, wanted) in jobs {
+        let doc = docs.get(index);
+        let ns = doc.head.namespace.as_deref();
+        let taken_by = |name: &str| -> Option<String> {
+            if let Some(existing) = docs.find("Job", ns, name).next() {
+                return Some(existing.label().to_string());
+            }
+            taken
+                .contains(name)
+                .then(|| "another generated Job".to_string())
+        };
+        let name = match wanted {
+            Some(wanted) => {
+                if let Some(other) = taken_by(wanted) {
+                    return Err(Error::new(format!(
+                        "the Job name {wanted:?} is already used by {other}; choose another with migration-hook/job-name"
+                    ))
+                    .at(&doc.label()));
+                }
+                wanted.to_string()
+            }
+            None => {
+                let workload = doc.name().unwrap_or("workload");
+                let base = naming::fit(
+                    &format!("{}-migration", naming::sanitize(workload)),
+                    naming::MAX_JOB_NAME,
+                );
+                if taken_by(&base).is_none() {
+                    base
+                } else {
+                    let seed = doc.label().id();
+                    let name = naming::with_suffix(
+                        &base,
+                        &naming::short_hash(&seed),
+                        naming::MAX_JOB_NAME,
+                    );
+                    if let Some(other) = taken_by(&name) {
+                        return Err(Error::new(format!(
+                            "the generated Job name {name:?} is already used by {other}; choose one with migration-hook/job-name"
+                        ))
+                        .at(&doc.label()));
+                    }
+                    name
+                }
+            }
+        };
+        taken.insert(name.clone());
+        names.push(name);
+    }
+    Ok(names)
+}
