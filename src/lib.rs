@@ -39,6 +39,7 @@ pub mod testing {
     pub use crate::input::{document, head, stream};
     pub use crate::kube::workload;
     pub use crate::output::write;
+    pub use crate::yaml::lex::Scan;
     pub use crate::yaml::{edit, go_safe};
 
     pub mod yaml {

@@ -7,6 +7,7 @@
 
 mod common;
 
+use migration_hook::testing::Scan;
 use migration_hook::testing::head::{self, Head};
 use migration_hook::testing::stream;
 use migration_hook::testing::yaml;
@@ -101,7 +102,7 @@ fn check(body: &str) -> (bool, bool) {
     if let Some(head) = &head {
         assert_eq!(head, &Head::from_value(&value), "head of:\n{body}");
     }
-    let selector = head::service_selector(body).map(|s| {
+    let selector = head::service_selector(body).sure().map(|s| {
         s.map(|pairs| {
             pairs
                 .into_iter()
@@ -110,7 +111,7 @@ fn check(body: &str) -> (bool, bool) {
         })
     });
     if let Some(scanned) = head::scan_head(body)
-        && let Some(from_spec) = head::service_selector_at(body, scanned.spec_line)
+        && let Some(from_spec) = head::service_selector_at(body, scanned.spec_line).sure()
     {
         let from_spec = from_spec.map(|pairs| {
             pairs
@@ -135,7 +136,7 @@ fn check(body: &str) -> (bool, bool) {
     for path in common::inputs::annotation_paths() {
         let path = &path[..];
         for prefix in ["migration-hook/", ""] {
-            let scanned = head::map_at(body, path, |k| k.starts_with(prefix));
+            let scanned = head::map_at(body, path, |k| k.starts_with(prefix)).sure();
             if let Some(scanned) = scanned {
                 let scanned: Vec<(String, String)> = scanned
                     .unwrap_or_default()
@@ -279,7 +280,7 @@ fn scanners_decline_what_they_cannot_read_exactly() {
     }
     assert_eq!(
         head::service_selector("spec:\n  selector:\n    a: \"x\n    b: y\"\n"),
-        None
+        Scan::Unsure
     );
     assert!(head::has_lone_cr("a: 1\rkind: B\n"));
     assert!(!head::has_lone_cr("a: 1\r\nkind: B\r\n"));
@@ -295,15 +296,15 @@ fn scanners_read_the_usual_shapes() {
     );
     assert_eq!(
         selector,
-        Some(Some(vec![
+        Scan::Found(vec![
             ("app".into(), "web2".into()),
             ("tier".into(), "api".into())
-        ]))
+        ])
     );
-    assert_eq!(head::service_selector("kind: Service\n"), Some(None));
+    assert_eq!(head::service_selector("kind: Service\n"), Scan::Absent);
     assert_eq!(
         head::service_selector("spec:\n  selector:\n    a: b\nspec:\n  type: X\n"),
-        Some(None)
+        Scan::Absent
     );
 }
 

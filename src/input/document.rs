@@ -1,4 +1,6 @@
-//! The input as indexed documents: raw text, cheap head, and a full parse on demand.
+//! The input as indexed documents: raw text, cheap head, and a full parse on demand. A
+//! document reads the few maps the plan needs (annotations, a Service's selector) with the
+//! line scanner when it can and from the parse when not; callers see one answer.
 //!
 //! Documents are keyed by position, never by kind/name: Helm 4 legitimately hands a
 //! post-renderer the same object twice, once as a hook and once as a template
@@ -11,11 +13,12 @@ use serde_json::Value;
 
 use crate::diagnostic::{DocLabel, Error, Result};
 use crate::hash;
-use crate::input::head::{self, Head};
+use crate::input::head::{self, Entries, Head};
 use crate::input::lines;
 use crate::input::stream::{self, RawDoc};
 use crate::kube::keys;
 use crate::threads;
+use crate::yaml::lex::Scan;
 use crate::yaml::{self, YamlError};
 
 /// One document of the input.
@@ -32,10 +35,10 @@ pub struct Document<'a> {
     input: &'a str,
     pub head: Head<'a>,
     /// Free of lone `\r`s, so the line scanners of [`head`] may read it.
-    pub(crate) scannable: bool,
-    /// When the head scanner read the head: where its last top-level `spec:` line is, if
-    /// anywhere ([`head::Scanned::spec_line`]).
-    pub spec_line: Option<Option<usize>>,
+    scannable: bool,
+    /// Where the last top-level `spec:` line is ([`head::Scanned::spec_line`]): `Unsure` when
+    /// the head scanner did not read the head.
+    spec_line: Scan<usize>,
     /// The template file this document came from, if the input says.
     pub source: Option<Cow<'a, str>>,
     /// Boxed: most documents are never parsed, and a small `Document` is fewer pages to touch.
@@ -49,13 +52,13 @@ impl<'a> Document<'a> {
         let parsed = OnceLock::new();
         let scannable = !(any_cr && head::has_lone_cr(body));
         let (head, spec_line) = match scannable.then(|| head::scan_head(body)).flatten() {
-            Some(scanned) => (scanned.head, Some(scanned.spec_line)),
+            Some(scanned) => (scanned.head, Scan::from_option(scanned.spec_line)),
             None => {
                 // The scanner was unsure: parse now, and keep the result for later.
                 let result = yaml::parse_at(body, raw.body_start == 0);
                 let head = result.as_ref().map(Head::from_value).unwrap_or_default();
                 let _ = parsed.set(Box::new(result));
-                (head, None)
+                (head, Scan::Unsure)
             }
         };
         let source = head
@@ -109,6 +112,66 @@ impl<'a> Document<'a> {
                 .map(Cow::Owned)
                 .map_err(|e| self.yaml_error(&e)),
         }
+    }
+
+    /// The entries of the map at `path` (each step a key of a map, from the top level) whose
+    /// keys pass `keep`, in the parser's order; `None` when the map is absent, null or not a
+    /// map. Read by the line scanner when it can ([`head::map_at`]), else from the parse
+    /// (kept, as by [`Document::value`]).
+    pub(crate) fn map_at(
+        &self,
+        path: &[&str],
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<Option<Vec<(Cow<'a, str>, Scalar<'a>)>>> {
+        let scanned = match self.scannable {
+            true => head::map_at(self.body, path, &keep),
+            false => Scan::Unsure,
+        };
+        Ok(match scanned {
+            Scan::Found(entries) => Some(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, Scalar::Text(v)))
+                    .collect(),
+            ),
+            Scan::Absent => None,
+            Scan::Unsure => self.parsed_map(path)?.map(|map| {
+                map.iter()
+                    .filter(|(k, _)| keep(k))
+                    .map(|(k, v)| (Cow::Owned(k.clone()), Scalar::of(v)))
+                    .collect()
+            }),
+        })
+    }
+
+    /// A Service's `spec.selector` as (key, value) pairs, a value that is not a string spelt as
+    /// JSON; `None` when absent, null or not a map. Read by the line scanner when it can (from
+    /// the `spec` line the head scanner found), else from the parse (kept).
+    pub(crate) fn service_selector(&self) -> Result<Option<Entries<'a>>> {
+        let scanned = match self.spec_line {
+            // The head scanner read the lines up to `spec`: read on from there.
+            Scan::Found(at) => head::service_selector_at(self.body, Some(at)),
+            Scan::Absent => head::service_selector_at(self.body, None),
+            Scan::Unsure if self.scannable => head::service_selector(self.body),
+            Scan::Unsure => Scan::Unsure,
+        };
+        Ok(match scanned {
+            Scan::Found(pairs) => Some(pairs),
+            Scan::Absent => None,
+            Scan::Unsure => self.parsed_map(&["spec", "selector"])?.map(|map| {
+                map.iter()
+                    .map(|(k, v)| (Cow::Owned(k.clone()), Scalar::of(v).into_text()))
+                    .collect()
+            }),
+        })
+    }
+
+    /// The map at `path` of the parse.
+    fn parsed_map(&self, path: &[&str]) -> Result<Option<&serde_json::Map<String, Value>>> {
+        Ok(path
+            .iter()
+            .try_fold(self.value()?, |v, key| v.get(key))
+            .and_then(Value::as_object))
     }
 
     /// Whether the document could be parsed (parses it if that has not happened yet).
@@ -176,6 +239,30 @@ impl<'a> Document<'a> {
         self.kind() == Some(kind)
             && self.name() == Some(name)
             && same_namespace(self.head.namespace.as_deref(), namespace)
+    }
+}
+
+/// A value of a map a [`Document`] reads: a string, or anything else as JSON spells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Scalar<'a> {
+    Text(Cow<'a, str>),
+    Other(String),
+}
+
+impl<'a> Scalar<'a> {
+    fn of(value: &Value) -> Scalar<'a> {
+        match value {
+            Value::String(s) => Scalar::Text(Cow::Owned(s.clone())),
+            other => Scalar::Other(other.to_string()),
+        }
+    }
+
+    /// The text a label selector compares: a string as it is, anything else as JSON.
+    fn into_text(self) -> Cow<'a, str> {
+        match self {
+            Scalar::Text(text) => text,
+            Scalar::Other(json) => Cow::Owned(json),
+        }
     }
 }
 

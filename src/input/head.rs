@@ -5,7 +5,10 @@
 //! scalars, compact and indented sequences). Whenever it meets anything outside that subset
 //! (flow collections, anchors, tags, multi-line scalars where a value is read, merge keys,
 //! tabs, directives) it gives up, and the caller parses the document properly instead. So a
-//! head from the scanner is either exactly what a YAML parser would read, or absent.
+//! head from the scanner is either exactly what a YAML parser would read, or absent. The
+//! same scanner reads the few maps the plan needs ([`map_at`], [`service_selector`]); the
+//! lexical pieces it follows (quoted scalars, flow collections, plain keys, block scalar
+//! headers) are those of [`crate::yaml::lex`], which the Go-safety scan shares.
 
 use std::borrow::Cow;
 
@@ -13,6 +16,8 @@ use serde_json::Value;
 
 use crate::input::lines;
 use crate::kube::keys;
+use crate::yaml::lex::{self, Scan};
+use crate::yaml::scalar::{self, GoScalar};
 
 /// Identity and hook-ness of a document. The scanner's values borrow from the input (no
 /// allocation per document); decoded and parsed ones are owned.
@@ -128,7 +133,7 @@ impl<'b> Line<'b> {
 
     /// Blank or a comment: means nothing to the structure.
     fn is_blank(&self) -> bool {
-        self.content.is_empty() || self.content.starts_with('#')
+        lex::is_blank_or_comment(self.content)
     }
 
     fn is_compact_item(&self) -> bool {
@@ -204,8 +209,10 @@ pub fn scan_head(body: &str) -> Option<Scanned<'_>> {
             let (key, rest) = split_key(content)?;
             section = Section::Skip;
             match &*key {
-                "apiVersion" => head.api_version = read_scalar(rest, &mut value_read_at, 0)?,
-                "kind" => head.kind = read_scalar(rest, &mut value_read_at, 0)?,
+                "apiVersion" => {
+                    head.api_version = read_scalar(rest, &mut value_read_at, 0).sure()?
+                }
+                "kind" => head.kind = read_scalar(rest, &mut value_read_at, 0).sure()?,
                 "spec" => {
                     spec_line = Some(start);
                     skipped_value(rest)?;
@@ -217,7 +224,7 @@ pub fn scan_head(body: &str) -> Option<Scanned<'_>> {
                         kind: head.kind.take(),
                         ..Head::default()
                     };
-                    if !is_empty_value(rest) {
+                    if !lex::is_blank_or_comment(rest) {
                         if strip_comment(rest).trim() == "{}" {
                             continue;
                         }
@@ -255,9 +262,11 @@ pub fn scan_head(body: &str) -> Option<Scanned<'_>> {
                     let (key, rest) = split_key(content)?;
                     section = Section::MetadataSkip;
                     match &*key {
-                        "name" => head.name = read_scalar(rest, &mut value_read_at, indent)?,
+                        "name" => {
+                            head.name = read_scalar(rest, &mut value_read_at, indent).sure()?
+                        }
                         "namespace" => {
-                            head.namespace = read_scalar(rest, &mut value_read_at, indent)?
+                            head.namespace = read_scalar(rest, &mut value_read_at, indent).sure()?
                         }
                         "annotations" => {
                             // The last `annotations` wins, whole.
@@ -265,7 +274,7 @@ pub fn scan_head(body: &str) -> Option<Scanned<'_>> {
                             head.hook_weight = None;
                             head.filename = None;
                             head.marked = false;
-                            if !is_empty_value(rest) {
+                            if !lex::is_blank_or_comment(rest) {
                                 if strip_comment(rest).trim() == "{}" {
                                     continue;
                                 }
@@ -312,7 +321,7 @@ pub fn scan_head(body: &str) -> Option<Scanned<'_>> {
                         continue;
                     }
                 };
-                *slot = read_scalar(rest, &mut value_read_at, indent)?;
+                *slot = read_scalar(rest, &mut value_read_at, indent).sure()?;
             }
         }
     }
@@ -324,29 +333,26 @@ pub(crate) type Entries<'b> = Vec<(Cow<'b, str>, Cow<'b, str>)>;
 
 /// A Service's `spec.selector` when it is a block map of one-line string scalars:
 /// [`map_at`] with every key kept.
-pub fn service_selector(body: &str) -> Option<Option<Entries<'_>>> {
+pub fn service_selector(body: &str) -> Scan<Entries<'_>> {
     map_at(body, &["spec", "selector"], |_| true)
 }
 
 /// [`service_selector`] of a document whose head [`scan_head`] read, from its
 /// [`Scanned::spec_line`] on (the lines before it were read for the head).
-pub fn service_selector_at(body: &str, spec_line: Option<usize>) -> Option<Option<Entries<'_>>> {
+pub fn service_selector_at(body: &str, spec_line: Option<usize>) -> Scan<Entries<'_>> {
     match spec_line {
         Some(from) => map_at_from(body, from, &["spec", "selector"], |_| true),
-        None => Some(None),
+        None => Scan::Absent,
     }
 }
 
 /// Reads the block map at `path` (each step a key of a block map, from the top level) the way
 /// [`scan`] reads a head, keeping the entries whose keys pass `keep`; their values must be
-/// one-line scalars that are strings to the parser. `Some(None)` when the map is absent, null
-/// or has no such entry; `Some(Some(entries))` with the last of duplicate keys winning;
-/// `None` when not sure (parse instead). Same precondition as [`scan`]: no lone `\r`.
-pub fn map_at<'b>(
-    body: &'b str,
-    path: &[&str],
-    keep: impl Fn(&str) -> bool,
-) -> Option<Option<Entries<'b>>> {
+/// one-line scalars that are strings to the parser. `Absent` when the map is absent, null or
+/// has no such entry; `Found(entries)` with the last of duplicate keys winning (none for an
+/// empty map at the end of the path); `Unsure` when not sure (parse instead). Same
+/// precondition as [`scan`]: no lone `\r`.
+pub fn map_at<'b>(body: &'b str, path: &[&str], keep: impl Fn(&str) -> bool) -> Scan<Entries<'b>> {
     map_at_from(body, 0, path, keep)
 }
 
@@ -357,7 +363,17 @@ pub(crate) fn map_at_from<'b>(
     from: usize,
     path: &[&str],
     keep: impl Fn(&str) -> bool,
-) -> Option<Option<Entries<'b>>> {
+) -> Scan<Entries<'b>> {
+    read_map(body, from, path, keep).unwrap_or(Scan::Unsure)
+}
+
+/// [`map_at_from`]'s lines; `None` (for `?`) when not sure.
+fn read_map<'b>(
+    body: &'b str,
+    from: usize,
+    path: &[&str],
+    keep: impl Fn(&str) -> bool,
+) -> Option<Scan<Entries<'b>>> {
     // The block maps the current line may be in: the top level, then one per path key
     // entered. `indents[d]` is the indentation of the map at depth d once its first line is
     // seen (a map entered with `key:` and no line yet is `None`).
@@ -448,7 +464,7 @@ pub(crate) fn map_at_from<'b>(
             }
             // A key of the path, (re-)entered: the last of duplicates wins, whole.
             found = None;
-            if is_empty_value(rest) {
+            if lex::is_blank_or_comment(rest) {
                 indents.push(None);
                 in_other = false;
             } else if strip_comment(rest).trim() == "{}" {
@@ -467,7 +483,7 @@ pub(crate) fn map_at_from<'b>(
             {
                 return None;
             }
-            let value = read_scalar(rest, &mut value_read_at, line.indent)??;
+            let value = read_scalar(rest, &mut value_read_at, line.indent).sure()??;
             let entries = found.get_or_insert_with(Vec::new);
             match entries.iter_mut().find(|(k, _)| *k == key) {
                 Some(entry) => entry.1 = value,
@@ -477,7 +493,7 @@ pub(crate) fn map_at_from<'b>(
             skipped_value(rest)?;
         }
     }
-    Some(found)
+    Some(Scan::from_option(found))
 }
 
 /// Whether `body` holds a `\r` that is not part of a `\r\n`: YAML reads it as a line break,
@@ -558,7 +574,7 @@ impl<'b> Guard<'b> {
                 _ => self.block = None,
             }
         }
-        if line.content.starts_with('#') || !line.content.bytes().any(is_special) {
+        if line.content.starts_with('#') || !line.content.bytes().any(lex::is_special) {
             // Plain keys and plain scalars only: nothing can stay open.
             return Some(());
         }
@@ -567,40 +583,31 @@ impl<'b> Guard<'b> {
 
     /// A line's content at column `col`: sequence entries, then a key and its value, or a value.
     fn node(&mut self, content: &str, col: usize) -> Option<()> {
-        let mut rest = content;
-        let mut col = col;
         // A block scalar right after `- ` is indented more than the dash.
-        let mut parent = col;
-        while rest == "-" || rest.starts_with("- ") {
-            if rest == "-" {
-                return Some(());
-            }
-            parent = col;
-            let after = rest[1..].trim_start_matches(' ');
-            col += rest.len() - after.len();
-            rest = after;
-        }
+        let Some((rest, col, parent)) = lex::skip_entries(content, col) else {
+            return Some(());
+        };
         let Some(&first) = rest.as_bytes().first() else {
             return Some(());
         };
         match first {
             b'#' => Some(()),
             b'"' | b'\'' => {
-                let len = quoted_any(rest)?;
+                let len = lex::quoted_end(rest)?;
                 self.after_key_node(&rest[len..], col)
             }
             b'[' | b'{' => {
-                let len = flow_collection(rest)?;
+                let len = lex::flow_end(rest)?;
                 self.after_key_node(&rest[len..], col)
             }
             b'|' | b'>' => self.block_header(rest, parent),
-            b'\t' | b'?' | b'&' | b'*' | b'!' | b'%' | b'@' | b'`' | b',' | b']' | b'}' | b':' => {
-                None
-            }
+            b'\t' | b',' | b']' | b'}' | b':' => None,
+            b if lex::is_unfollowed(b) => None,
             // A plain scalar, or a plain key and its value.
-            _ => match plain_key_end(rest)? {
-                Some(colon) => self.value(&rest[colon + 1..], col),
-                None => Some(()),
+            _ => match lex::plain_key_end(rest) {
+                Scan::Found(colon) => self.value(&rest[colon + 1..], col),
+                Scan::Absent => Some(()),
+                Scan::Unsure => None,
             },
         }
     }
@@ -608,7 +615,7 @@ impl<'b> Guard<'b> {
     /// What follows a quoted scalar or flow collection that starts a node: nothing, or `:` and
     /// a value (it was a key).
     fn after_key_node(&mut self, after: &str, col: usize) -> Option<()> {
-        if is_line_end(after) {
+        if lex::is_line_end(after) {
             return Some(());
         }
         let value = after.trim_start_matches(' ').strip_prefix(':')?;
@@ -626,10 +633,11 @@ impl<'b> Guard<'b> {
         };
         match first {
             b'#' => Some(()),
-            b'"' | b'\'' => is_line_end(&value[quoted_any(value)?..]).then_some(()),
-            b'[' | b'{' => is_line_end(&value[flow_collection(value)?..]).then_some(()),
+            b'"' | b'\'' => lex::is_line_end(&value[lex::quoted_end(value)?..]).then_some(()),
+            b'[' | b'{' => lex::is_line_end(&value[lex::flow_end(value)?..]).then_some(()),
             b'|' | b'>' => self.block_header(value, key_col),
-            b'\t' | b'?' | b'&' | b'*' | b'!' | b'%' | b'@' | b'`' => None,
+            b'\t' => None,
+            b if lex::is_unfollowed(b) => None,
             b'-' if value == "-" || value.starts_with("- ") => None,
             _ => Some(()),
         }
@@ -637,9 +645,8 @@ impl<'b> Guard<'b> {
 
     /// `|` or `>` with an optional chomping indicator; content follows on deeper lines.
     fn block_header(&mut self, header: &str, parent: usize) -> Option<()> {
-        let rest = header[1..].trim_start_matches(['-', '+']);
         // An explicit indentation indicator: not worth following.
-        if rest.starts_with(|c: char| c.is_ascii_digit()) || !is_line_end(rest) {
+        if !lex::is_block_header(header) {
             return None;
         }
         self.block = Some(Block {
@@ -648,95 +655,6 @@ impl<'b> Guard<'b> {
         });
         Some(())
     }
-}
-
-/// Bytes that may start something other than a plain key or plain scalar; a line without
-/// any is safe to skip.
-fn is_special(b: u8) -> bool {
-    SPECIAL[usize::from(b)]
-}
-
-/// [`is_special`] as a table (a `match` compiles to a jump per byte).
-static SPECIAL: [bool; 256] = {
-    let mut table = [false; 256];
-    let specials = b"\"'[]{}|>&*!?%@`,\t";
-    let mut i = 0;
-    while i < specials.len() {
-        table[specials[i] as usize] = true;
-        i += 1;
-    }
-    table
-};
-
-/// Nothing left on the line but spaces and a comment.
-fn is_line_end(rest: &str) -> bool {
-    let t = rest.trim_start_matches(' ');
-    t.is_empty() || (t.starts_with('#') && t.len() < rest.len())
-}
-
-/// Where the `:` of a plain key is (`Some(None)`: the line is a plain scalar, no key).
-/// `None` when not sure (a tab).
-fn plain_key_end(content: &str) -> Option<Option<usize>> {
-    let bytes = content.as_bytes();
-    for i in 0..bytes.len() {
-        match bytes[i] {
-            b':' if i + 1 == bytes.len() || bytes[i + 1] == b' ' => return Some(Some(i)),
-            b'#' if i > 0 && bytes[i - 1] == b' ' => return Some(None),
-            b'\t' => return None,
-            _ => {}
-        }
-    }
-    Some(None)
-}
-
-/// Length of a flow collection (`[…]`, `{…}`) that closes on this line, or `None` (unclosed,
-/// or anything the check does not follow exactly: a quote that may not start a scalar,
-/// anchors, tags, comments, tabs).
-fn flow_collection(s: &str) -> Option<usize> {
-    let bytes = s.as_bytes();
-    let mut depth = 0usize;
-    // A node may start here (so a quote opens a quoted scalar).
-    let mut node_start = true;
-    let mut after_quoted = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let was_quoted = std::mem::replace(&mut after_quoted, false);
-        match b {
-            b'[' | b'{' => {
-                depth += 1;
-                node_start = true;
-            }
-            b']' | b'}' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return Some(i + 1);
-                }
-                node_start = false;
-                after_quoted = true;
-            }
-            b',' => node_start = true,
-            b' ' => {}
-            b'"' | b'\'' => {
-                if !node_start {
-                    return None;
-                }
-                i += quoted_any(&s[i..])?;
-                node_start = false;
-                after_quoted = true;
-                continue;
-            }
-            // `a: b`, and JSON's `"a":"b"`; a `:` inside a plain scalar (`a:b`) starts nothing.
-            b':' => node_start = was_quoted || matches!(bytes.get(i + 1), None | Some(b' ')),
-            b'\t' | b'#' => return None,
-            b'&' | b'*' | b'!' | b'?' | b'|' | b'>' | b'%' | b'@' | b'`' if node_start => {
-                return None;
-            }
-            _ => node_start = false,
-        }
-        i += 1;
-    }
-    None
 }
 
 /// Splits `key: rest` (or `key:` at the end of the line). Quoted keys are decoded.
@@ -750,49 +668,15 @@ fn split_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
         }
         return Some((Cow::Owned(key), rest));
     }
-    if is_indicator(first) {
+    if lex::is_indicator(first) {
         return None;
     }
-    let bytes = content.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b':' if i + 1 == bytes.len() || bytes[i + 1] == b' ' => {
-                let key = content[..i].trim_end_matches(' ');
-                return Some((Cow::Borrowed(key), &content[i + 1..]));
-            }
-            // A comment before any `:` means this is not a `key:` line.
-            b'#' if i > 0 && bytes[i - 1] == b' ' => return None,
-            b'\t' => return None,
-            _ => i += 1,
-        }
-    }
-    None
-}
-
-/// Characters that cannot start a plain scalar we are willing to read.
-fn is_indicator(b: u8) -> bool {
-    matches!(
-        b,
-        b'-' | b'?'
-            | b':'
-            | b','
-            | b'['
-            | b']'
-            | b'{'
-            | b'}'
-            | b'#'
-            | b'&'
-            | b'*'
-            | b'!'
-            | b'|'
-            | b'>'
-            | b'\''
-            | b'"'
-            | b'%'
-            | b'@'
-            | b'`'
-    )
+    // A comment before any `:` means this is not a `key:` line.
+    let Scan::Found(colon) = lex::plain_key_end(content) else {
+        return None;
+    };
+    let key = content[..colon].trim_end_matches(' ');
+    Some((Cow::Borrowed(key), &content[colon + 1..]))
 }
 
 /// A value we skip must still not hide lines from us: a quoted scalar that does not close on its
@@ -801,36 +685,14 @@ fn skipped_value(rest: &str) -> Option<()> {
     let value = rest.trim_start_matches(' ');
     match value.as_bytes().first() {
         Some(b'"' | b'\'') => {
-            quoted_any(value)?;
+            lex::quoted_end(value)?;
         }
         Some(b'[' | b'{') => {
-            flow_collection(value)?;
+            lex::flow_end(value)?;
         }
         _ => {}
     }
     Some(())
-}
-
-/// Like [`quoted`], but accepts every escape (the text is not used).
-fn quoted_any(s: &str) -> Option<usize> {
-    let quote = s.as_bytes()[0];
-    let bytes = s.as_bytes();
-    let mut i = 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' if quote == b'"' => i += 2,
-            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
-            c if c == quote => return Some(i + 1),
-            _ => i += 1,
-        }
-    }
-    None
-}
-
-/// Nothing but whitespace and an optional comment.
-fn is_empty_value(rest: &str) -> bool {
-    let t = rest.trim_start_matches(' ');
-    t.is_empty() || t.starts_with('#')
 }
 
 fn strip_comment(rest: &str) -> &str {
@@ -840,56 +702,49 @@ fn strip_comment(rest: &str) -> &str {
     }
 }
 
-/// Reads a one-line scalar value as [`scalar_text`] would give it. `Some(None)` is a null;
-/// `None` means "not sure".
+/// Reads a one-line scalar value as [`scalar_text`] would give it: `Absent` for a null (or
+/// `key:` with nothing on its line), `Unsure` for anything else it does not read exactly.
 fn read_scalar<'b>(
     rest: &'b str,
     read_at: &mut Option<usize>,
     indent: usize,
-) -> Option<Option<Cow<'b, str>>> {
+) -> Scan<Cow<'b, str>> {
     let value = rest.trim_start_matches(' ');
     *read_at = Some(indent);
-    if value.is_empty() || value.starts_with('#') {
+    if lex::is_blank_or_comment(value) {
         // `key:` followed by an indented value on the next lines: not a one-line scalar.
-        return Some(None);
+        return Scan::Absent;
     }
     let first = value.as_bytes()[0];
     if first == b'"' || first == b'\'' {
-        let (text, len) = quoted(value)?;
-        if !is_empty_value(&value[len..]) {
-            return None;
-        }
-        return Some(Some(Cow::Owned(text)));
+        return match quoted(value) {
+            Some((text, len)) if lex::is_blank_or_comment(&value[len..]) => {
+                Scan::Found(Cow::Owned(text))
+            }
+            _ => Scan::Unsure,
+        };
     }
-    if is_indicator(first) || value.starts_with('\t') {
-        return None;
+    if lex::is_indicator(first) || value.starts_with('\t') {
+        return Scan::Unsure;
     }
     // The scalar runs to a comment or the end of the line; `: ` or a tab in it, or a `:` at
     // its end, is not a one-line plain scalar.
-    let bytes = value.as_bytes();
-    let mut end = bytes.len();
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'#' if i > 0 && bytes[i - 1] == b' ' => {
-                end = i;
-                break;
-            }
-            b':' if bytes.get(i + 1).is_none_or(|&next| next == b' ') => return None,
-            b'\t' => return None,
-            _ => {}
-        }
-    }
-    let plain = value[..end].trim_end_matches(' ');
+    let Some(plain) = lex::one_line_plain(value) else {
+        return Scan::Unsure;
+    };
     if matches!(plain, "~" | "null" | "Null" | "NULL") {
-        return Some(None);
+        return Scan::Absent;
     }
-    plain_text(plain).map(|text| Some(Cow::Borrowed(text)))
+    match plain_text(plain) {
+        Some(text) => Scan::Found(Cow::Borrowed(text)),
+        None => Scan::Unsure,
+    }
 }
 
 /// A plain scalar's text when Kubernetes reads it as a string. `name: 0644` is the number 420
 /// to Kubernetes, `.5` the number 0.5, `on` a boolean: those are left to the parser.
 fn plain_text(plain: &str) -> Option<&str> {
-    (crate::yaml::resolve::resolve(plain) == crate::yaml::resolve::GoScalar::Str).then_some(plain)
+    (scalar::resolve(plain) == GoScalar::Str).then_some(plain)
 }
 
 /// Decodes a quoted scalar that closes on this line. Returns the text and the bytes consumed.

@@ -22,7 +22,9 @@ pub(crate) struct Expression {
 }
 
 impl Selector {
-    /// A Service's `spec.selector` (a plain map). `None` or empty selects no pods.
+    /// A Service's `spec.selector` (a plain map). `None` or empty selects no pods. (The plan
+    /// reads Service selectors as pairs, through `Document::service_selector`.)
+    #[cfg(test)]
     pub(crate) fn from_map(map: &Value) -> Option<Selector> {
         let map = map.as_object()?;
         if map.is_empty() {

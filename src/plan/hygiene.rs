@@ -15,7 +15,6 @@ use serde_json::Value;
 use crate::diagnostic::{Diagnostic, DocLabel, Result};
 use crate::hash;
 use crate::input::document::{Document, Documents, same_namespace};
-use crate::input::head;
 use crate::kube::label_selector::{Labels, Selector};
 
 /// A label taken off the migration pod, and the selectors it had to leave.
@@ -37,46 +36,38 @@ struct Found {
 /// The documents whose selectors the label rules read, gathered once per run, so that each
 /// migration looks only at the selectors that can match its labels.
 ///
-/// Service selectors are read by the line scanner ([`head::service_selector`]) and indexed by
-/// one of their pairs (the rarest in the stream): a selector matches only pods that carry all
-/// of its pairs, so a migration looks up its own labels' pairs. Services the scanner declines
-/// are read the old way, per migration, and so are the (few) PodDisruptionBudgets and
-/// NetworkPolicies.
+/// Service selectors ([`Document::service_selector`]: by the line scanner for nearly every
+/// Service) are indexed by one of their pairs (the rarest in the stream): a selector matches
+/// only pods that carry all of its pairs, so a migration looks up its own labels' pairs. The
+/// (few) PodDisruptionBudgets and NetworkPolicies are read per migration.
 pub(crate) struct Selectors<'d> {
-    /// Services read by the scanner: (document, pairs of its non-empty selector).
+    /// Services: (document, pairs of its non-empty selector).
     services: Vec<(usize, Pairs<'d>)>,
     /// Hash of a `(key, value)` pair → positions in `services` of the selectors indexed by it.
     by_pair: HashMap<u64, Vec<usize>>,
-    /// Services the scanner declined.
-    unread_services: Vec<usize>,
+    /// Services that do not parse: an error for a migration they may select.
+    unreadable_services: Vec<usize>,
     pdbs: Vec<usize>,
     policies: Vec<usize>,
 }
 
-/// A Service selector as the scanner reads it (no duplicate keys).
+/// A Service selector as [`Document::service_selector`] reads it (no duplicate keys).
 type Pairs<'d> = Vec<(Cow<'d, str>, Cow<'d, str>)>;
 
 impl<'d> Selectors<'d> {
     pub(crate) fn new(docs: &'d Documents<'d>) -> Selectors<'d> {
         let mut services = Vec::new();
-        let mut unread_services = Vec::new();
+        let mut unreadable_services = Vec::new();
         let mut pdbs = Vec::new();
         let mut policies = Vec::new();
         for doc in docs.iter() {
             match doc.kind() {
-                Some("Service") => match match doc.spec_line {
-                    // The head scanner read the lines up to `spec`: read on from there.
-                    Some(spec_line) => head::service_selector_at(doc.body, spec_line),
-                    None => doc
-                        .scannable
-                        .then(|| head::service_selector(doc.body))
-                        .flatten(),
-                } {
+                Some("Service") => match doc.service_selector() {
                     // An absent or empty selector selects no pods.
-                    Some(None) => {}
-                    Some(Some(pairs)) if pairs.is_empty() => {}
-                    Some(Some(pairs)) => services.push((doc.index, pairs)),
-                    None => unread_services.push(doc.index),
+                    Ok(None) => {}
+                    Ok(Some(pairs)) if pairs.is_empty() => {}
+                    Ok(Some(pairs)) => services.push((doc.index, pairs)),
+                    Err(_) => unreadable_services.push(doc.index),
                 },
                 Some("PodDisruptionBudget") => pdbs.push(doc.index),
                 Some("NetworkPolicy") => policies.push(doc.index),
@@ -101,7 +92,7 @@ impl<'d> Selectors<'d> {
         Selectors {
             services,
             by_pair,
-            unread_services,
+            unreadable_services,
             pdbs,
             policies,
         }
@@ -257,19 +248,12 @@ fn traffic_selectors(
             push(docs.get(*doc), selector);
         }
     }
-    for &i in &selectors.unread_services {
+    for &i in &selectors.unreadable_services {
         let doc = docs.get(i);
-        // A Service selector names label values; one that names none of ours cannot match.
-        if !in_namespace(doc, namespace) || !mentions_any_value(doc, labels) {
-            continue;
-        }
-        if let Some(selector) = doc
-            .value()?
-            .get("spec")
-            .and_then(|s| s.get("selector"))
-            .and_then(Selector::from_map)
-        {
-            push(doc, selector);
+        // A Service selector names label values: one that names none of ours cannot select
+        // the migration pod, and its parse error is left to whatever else reads it.
+        if in_namespace(doc, namespace) && mentions_any_value(doc, labels) {
+            doc.service_selector()?;
         }
     }
     for &i in &selectors.pdbs {

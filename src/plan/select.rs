@@ -1,13 +1,13 @@
 //! Finds the marked workloads: annotations, config-file selectors and `--container` flags,
 //! resolved to documents and merged into one [`MarkSpec`] each.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, Error, Result};
-use crate::input::document::{Document, Documents, is_mark_key};
-use crate::input::head;
+use crate::input::document::{Document, Documents, Scalar, is_mark_key};
 use crate::kube::keys;
 use crate::kube::workload::{WorkloadKind, join_field};
 use crate::settings::mark::{MarkSpec, Origin};
@@ -138,72 +138,37 @@ fn annotation_mark(doc: &Document) -> Result<Option<MarkSpec>> {
     let template_kind = kind.or(named);
     let template_field =
         template_kind.map(|k| join_field(&k.template_field(), "metadata.annotations"));
+    // A document whose kind is unknown may not parse: that error comes first.
+    if doc.head.kind.is_none() {
+        doc.value()?;
+    }
     // Read by the line scanner when it can (the workload is parsed once, later, to be
     // hoisted), else from the parse.
-    let scanned = (doc.scannable && doc.head.kind.is_some()).then(|| {
-        let read = |path: &[&str]| head::map_at(doc.body, path, is_mark_key);
-        let metadata = read(&["metadata", "annotations"])?;
-        let template = match template_kind {
-            Some(kind) => {
-                let path: Vec<&str> = kind
-                    .template_path()
-                    .iter()
-                    .copied()
-                    .chain(["metadata", "annotations"])
-                    .collect();
-                Some(read(&path)?)
-            }
-            None => None,
-        };
-        Some((metadata, template))
-    });
-    let mut places: Vec<(String, Vec<(String, Text)>)> = Vec::new();
-    match scanned.flatten() {
-        Some((metadata, template)) => {
-            let strings = |entries: Option<head::Entries>| {
-                entries
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(k, v)| (k.into_owned(), Text::String(v.into_owned())))
-                    .collect()
-            };
-            places.push(("metadata.annotations".to_string(), strings(metadata)));
-            if let (Some(field), Some(template)) = (template_field, template) {
-                places.push((field, strings(template)));
-            }
-        }
-        None => {
-            let value = doc.value()?;
-            let marks = |map: Option<&serde_json::Map<String, Value>>| {
-                map.into_iter()
-                    .flatten()
-                    .filter(|(k, _)| is_mark_key(k))
-                    .map(|(k, v)| {
-                        let text = match v {
-                            Value::String(s) => Text::String(s.clone()),
-                            other => Text::Other(other.to_string()),
-                        };
-                        (k.clone(), text)
-                    })
-                    .collect()
-            };
-            places.push((
-                "metadata.annotations".to_string(),
-                marks(annotations(value)),
-            ));
-            if let (Some(kind), Some(field)) = (template_kind, template_field) {
-                places.push((field, marks(kind.template(value).and_then(annotations))));
-            }
-        }
+    let read = |path: &[&str]| -> Result<Vec<(Cow<str>, Scalar)>> {
+        Ok(doc.map_at(path, is_mark_key)?.unwrap_or_default())
+    };
+    let mut places = vec![(
+        "metadata.annotations".to_string(),
+        read(&["metadata", "annotations"])?,
+    )];
+    if let (Some(kind), Some(field)) = (template_kind, template_field) {
+        let path: Vec<&str> = kind
+            .template_path()
+            .iter()
+            .copied()
+            .chain(["metadata", "annotations"])
+            .collect();
+        places.push((field, read(&path)?));
     }
     let mut spec = MarkSpec::default();
     let mut seen: BTreeMap<String, (String, String)> = BTreeMap::new();
     for (field, entries) in places {
         for (key, raw) in entries {
             let at = format!("{field}.{key}");
+            let key = key.into_owned();
             let text = match raw {
-                Text::String(s) => s,
-                Text::Other(other) => {
+                Scalar::Text(s) => s.into_owned(),
+                Scalar::Other(other) => {
                     return Err(Error::new(format!(
                         "annotation values must be strings, this one is {other}; quote it"
                     ))
@@ -256,16 +221,6 @@ fn annotation_mark(doc: &Document) -> Result<Option<MarkSpec>> {
         .field(seen.into_values().next().map(|(f, _)| f).unwrap_or_default()));
     }
     Ok(Some(spec))
-}
-
-/// An annotation value: a string, or anything else (spelled as JSON, for the message).
-enum Text {
-    String(String),
-    Other(String),
-}
-
-fn annotations(object: &Value) -> Option<&serde_json::Map<String, Value>> {
-    object.get("metadata")?.get("annotations")?.as_object()
 }
 
 /// Workloads a config selector picks.

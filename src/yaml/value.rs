@@ -4,7 +4,7 @@
 //! last of two duplicate keys wins, and `"yes"` must stay quoted. serde-saphyr is set up to read
 //! the same values and its emitter quotes every YAML-1.1-ambiguous string, so what we re-emit
 //! means the same to Kubernetes (`docs/yaml-fidelity.md` §1). Where serde-saphyr's reading
-//! of a plain scalar still differs from Go's (`tRue`, `1__0`, a `yes:` key), `resolve` respells
+//! of a plain scalar still differs from Go's (`tRue`, `1__0`, a `yes:` key), `go_compat` respells
 //! it first. The serde_yaml family does not read like Go, which is why it is not used here
 //! (`docs/yaml-fidelity.md` §1).
 
@@ -12,7 +12,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::yaml::resolve;
+use crate::yaml::go_compat::{self, Refusal};
 
 /// Deepest nesting we parse. Kubernetes objects stay far below; the limit keeps hostile input
 /// from exhausting the stack.
@@ -59,16 +59,16 @@ pub fn parse(text: &str) -> Result<Value, YamlError> {
 /// Parses one document's body, which is at the start of the stream or not: only there may it
 /// start with a byte order mark (after a `---` line, Go reads one as text).
 pub fn parse_at(text: &str, stream_start: bool) -> Result<Value, YamlError> {
-    parse_with(text, stream_start, resolve::go_compatible)
+    parse_with(text, stream_start, go_compat::go_compatible)
 }
 
 /// [`parse`] with the Go-compatibility pass run on every document, without the line scan
 /// that skips it for most (the tests compare the two).
 pub fn parse_with_full_pass(text: &str) -> Result<Value, YamlError> {
-    parse_with(text, true, resolve::go_compatible_full)
+    parse_with(text, true, go_compat::go_compatible_full)
 }
 
-type Pass = fn(&str) -> Result<Option<String>, (usize, String)>;
+type Pass = fn(&str) -> Result<Option<String>, Refusal>;
 
 fn parse_with(text: &str, stream_start: bool, go_compatible: Pass) -> Result<Value, YamlError> {
     let text = match stream_start {
@@ -76,7 +76,7 @@ fn parse_with(text: &str, stream_start: bool, go_compatible: Pass) -> Result<Val
         false => text,
     };
     // Plain scalars serde-saphyr would read differently from Go get one spelling first.
-    let rewritten = go_compatible(text).map_err(|(offset, message)| {
+    let rewritten = go_compatible(text).map_err(|Refusal { offset, message }| {
         let before = &text[..offset];
         let line = before.matches('\n').count() as u64 + 1;
         let column = before
