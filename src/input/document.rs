@@ -18,6 +18,9 @@ use crate::input::lines;
 use crate::input::stream::{self, RawDoc};
 use crate::kube::keys;
 use crate::threads;
+
+/// A map's entries as (key, scalar value) pairs, in the parser's order.
+pub(crate) type ScalarEntries<'a> = Vec<(Cow<'a, str>, Scalar<'a>)>;
 use crate::yaml::lex::Scan;
 use crate::yaml::{self, YamlError};
 
@@ -122,7 +125,7 @@ impl<'a> Document<'a> {
         &self,
         path: &[&str],
         keep: impl Fn(&str) -> bool,
-    ) -> Result<Option<Vec<(Cow<'a, str>, Scalar<'a>)>>> {
+    ) -> Result<Option<ScalarEntries<'a>>> {
         let scanned = match self.scannable {
             true => head::map_at(self.body, path, &keep),
             false => Scan::Unsure,
