@@ -323,38 +323,10 @@ fn release_tarball_has_the_plugin_layout_and_its_checksum() {
     }
 }
 
-/// The user's path without Rust: unpack the tarball, `helm plugin install` the directory with
-/// no cargo on PATH; the install hook takes the prebuilt binary, and `helm template` runs it as
-/// the post-renderer on the blog chart.
-#[test]
-fn release_tarball_installs_with_helm4_without_cargo() {
-    let helm4 = need!(require(
-        root().join(".tools/bin/helm4"),
-        "run scripts/install-helm.sh"
-    ));
-    let sb = Sandbox::new("helm4-install");
-    let plugin = sb.unpack(&need!(shared_tarball()));
-    let tools = need!(sb.tools(HOOK_TOOLS));
-
+/// `helm template` of the blog chart through the installed plugin: the Job is there.
+fn render_blog_through_the_plugin(sb: &Sandbox, helm4: &Path, path: &Path) {
     let out = run(sb
-        .command(&helm4)
-        .args(["plugin", "install"])
-        .arg(&plugin)
-        .env("PATH", &tools));
-    assert_ok(&out, "helm plugin install <unpacked tarball>");
-    let said = stdout(&out);
-    assert!(
-        said.contains(&format!(
-            "using the prebuilt binary for {}",
-            host_platform()
-        )) && said.contains(&format!("installed migration-hook {VERSION}"))
-            && said.contains("Installed plugin: migration-hook"),
-        "{said}"
-    );
-    assert!(!said.contains("cargo"), "{said}");
-
-    let out = run(sb
-        .command(&helm4)
+        .command(helm4)
         .args([
             "template",
             "myblog",
@@ -363,7 +335,7 @@ fn release_tarball_installs_with_helm4_without_cargo() {
             "migration-hook",
             "--post-renderer-args=--container=deployment/myblog:sql-migrate",
         ])
-        .env("PATH", &tools));
+        .env("PATH", path));
     assert_ok(&out, "helm template through the installed plugin");
     let rendered = stdout(&out);
     let job = rendered
@@ -379,6 +351,66 @@ fn release_tarball_installs_with_helm4_without_cargo() {
         job["metadata"]["annotations"]["helm.sh/hook"],
         "pre-install,pre-upgrade"
     );
+}
+
+/// The user's path without Rust: unpack the tarball, `helm plugin install` the directory with
+/// no cargo on PATH; the install hook takes the prebuilt binary, and `helm template` runs it as
+/// the post-renderer on the blog chart. Then the same from the tarball itself, which Helm 4
+/// installs only with `--verify=false` (the packages are not signed).
+#[test]
+fn release_tarball_installs_with_helm4_without_cargo() {
+    let helm4 = need!(require(
+        root().join(".tools/bin/helm4"),
+        "run scripts/install-helm.sh"
+    ));
+    let sb = Sandbox::new("helm4-install");
+    let tarball = need!(shared_tarball());
+    let plugin = sb.unpack(&tarball);
+    let tools = need!(sb.tools(HOOK_TOOLS));
+    let installed = |out: &Output| {
+        assert_ok(out, "helm plugin install");
+        let said = stdout(out);
+        assert!(
+            said.contains(&format!(
+                "using the prebuilt binary for {}",
+                host_platform()
+            )) && said.contains(&format!("installed migration-hook {VERSION}"))
+                && said.contains("Installed plugin: migration-hook"),
+            "{said}"
+        );
+        assert!(!said.contains("cargo"), "{said}");
+    };
+
+    let out = run(sb
+        .command(&helm4)
+        .args(["plugin", "install"])
+        .arg(&plugin)
+        .env("PATH", &tools));
+    installed(&out);
+    render_blog_through_the_plugin(&sb, &helm4, &tools);
+
+    let out = run(sb
+        .command(&helm4)
+        .args(["plugin", "uninstall", "migration-hook"]));
+    assert_ok(&out, "helm plugin uninstall");
+    let out = run(sb
+        .command(&helm4)
+        .args(["plugin", "install"])
+        .arg(&tarball)
+        .env("PATH", &tools));
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        stderr(&out).contains("no provenance file (.prov) found"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(sb
+        .command(&helm4)
+        .args(["plugin", "install", "--verify=false"])
+        .arg(&tarball)
+        .env("PATH", &tools));
+    installed(&out);
+    render_blog_through_the_plugin(&sb, &helm4, &tools);
 }
 
 /// Runs the install hook by hand, as in an unpacked package, with no cargo on PATH.
