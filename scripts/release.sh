@@ -94,6 +94,9 @@ version=$(sed -n 's/^version[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$ROOT/
 plugin_version=$(sed -n 's/^version:[[:space:]]*["'\'']\{0,1\}\([^"'\'' ]*\).*/\1/p' "$ROOT/plugin.yaml")
 [[ $plugin_version == "$version" ]] || die "plugin.yaml says version $plugin_version, Cargo.toml $version: make them equal"
 
+for target in "${targets[@]}"; do
+	platform_of_target "$target" >/dev/null || die "unknown target $target (one of: ${ALL_TARGETS[*]})"
+done
 mkdir -p -- "$out"
 out=$(cd -- "$out" && pwd -P)
 : "${SOURCE_DATE_EPOCH:=$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || echo 0)}"
@@ -138,12 +141,15 @@ have_std() {
 check_target() {
 	local target=$1 host=$2 arch var linker=""
 	REASON=""
+	if [[ $target == *-apple-darwin && $host != darwin-* ]]; then
+		REASON="macOS binaries need a macOS host (the Apple SDK and linker)"
+		return
+	fi
+	if ! have_std "$target"; then
+		REASON="its Rust standard library is not installed (rustup target add $target)"
+		return
+	fi
 	case $target in
-	*-apple-darwin)
-		if [[ $host != darwin-* ]]; then
-			REASON="macOS binaries need a macOS host (the Apple SDK and linker)"
-			return
-		fi ;;
 	*-linux-musl)
 		arch=${target%%-*}
 		var="CARGO_TARGET_$(tr '[:lower:]-' '[:upper:]_' <<<"$target")_LINKER"
@@ -158,7 +164,6 @@ check_target() {
 			log "$target: linking with $linker"
 		fi ;;
 	esac
-	have_std "$target" || REASON="its Rust standard library is not installed (rustup target add $target)"
 }
 
 packaged=0

@@ -480,3 +480,35 @@ fn multi_platform_plugin_directory_uses_this_machines_binary() {
     );
     assert_eq!(mode(&plugin.join("bin/migration-hook")), 0o755);
 }
+
+/// A target that cannot be built here is skipped with the reason, and with nothing packaged the
+/// script fails; an unknown target is an error. (On Linux: macOS binaries need a macOS host.)
+#[test]
+fn release_script_says_why_it_skips_a_target() {
+    if std::env::consts::OS == "macos" {
+        return;
+    }
+    let sb = Sandbox::new("skip");
+    let release = || sb.command(root().join("scripts/release.sh"));
+    let out = run(release()
+        .args(["--target", "aarch64-apple-darwin", "--out"])
+        .arg(sb.path("dist")));
+    assert!(!out.status.success(), "{out:?}");
+    let said = stderr(&out);
+    assert!(
+        said.contains(
+            "skipping aarch64-apple-darwin (darwin-arm64): macOS binaries need a macOS host"
+        ) && said.contains("nothing was packaged"),
+        "{said}"
+    );
+
+    let out = run(release()
+        .args(["--target", "riscv64gc-unknown-linux-gnu", "--out"])
+        .arg(sb.path("dist")));
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        stderr(&out).contains("unknown target riscv64gc-unknown-linux-gnu"),
+        "{}",
+        stderr(&out)
+    );
+}
