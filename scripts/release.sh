@@ -94,7 +94,8 @@ version=$(sed -n 's/^version[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$ROOT/
 plugin_version=$(sed -n 's/^version:[[:space:]]*["'\'']\{0,1\}\([^"'\'' ]*\).*/\1/p' "$ROOT/plugin.yaml")
 [[ $plugin_version == "$version" ]] || die "plugin.yaml says version $plugin_version, Cargo.toml $version: make them equal"
 
-for target in "${targets[@]}"; do
+# (The ${a[@]+"${a[@]}"} form: macOS's bash 3.2 calls an empty array unbound under set -u.)
+for target in ${targets[@]+"${targets[@]}"}; do
 	platform_of_target "$target" >/dev/null || die "unknown target $target (one of: ${ALL_TARGETS[*]})"
 done
 mkdir -p -- "$out"
@@ -123,7 +124,7 @@ package() {
 	if tar --version 2>/dev/null | grep -q 'GNU tar'; then
 		tar_flags=(--sort=name --owner=0 --group=0 --numeric-owner "--mtime=@$SOURCE_DATE_EPOCH")
 	fi
-	tar "${tar_flags[@]}" -C "$stage" -cf - migration-hook | gzip -n >"$tarball.tmp"
+	tar ${tar_flags[@]+"${tar_flags[@]}"} -C "$stage" -cf - migration-hook | gzip -n >"$tarball.tmp"
 	mv -f -- "$tarball.tmp" "$tarball"
 	printf '%s  %s\n' "$(sha256 "$tarball")" "$name.tar.gz" >"$tarball.sha256"
 	log "packaged $tarball"
