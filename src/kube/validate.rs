@@ -1,7 +1,10 @@
-//! Typed checks of what we emit, with k8s-openapi as a lens: deserialize into the Kubernetes
-//! type and serialize back; a field that does not survive the round trip is one Kubernetes does
-//! not know (a typo), and a type error is one the API server would reject.
-//! (k8s-openapi silently drops unknown fields, so it is never used to *copy* chart content.)
+//! Checks of what we emit. [`dropped_fields`] is the schema tests' lens: deserialize into a
+//! Kubernetes type (k8s-openapi's, a dev-dependency) and serialize back; a field that does not
+//! survive the round trip is one Kubernetes does not know (a typo), and a type error is one the
+//! API server would reject. k8s-openapi silently drops unknown fields, so it is never used to
+//! *copy* chart content, and it is not needed at run time: the one run-time check, of the
+//! `env` overrides, is [`check_env_var`], written out by hand and compared with k8s-openapi's
+//! reading in the unit tests.
 
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
@@ -44,6 +47,88 @@ fn compare(orig: &Value, back: &Value, path: String, lost: &mut Vec<String>) {
     }
 }
 
+/// The value types of the EnvVar fields we check by hand.
+#[derive(Clone, Copy)]
+enum Type {
+    String,
+    Bool,
+    /// A resource quantity: a string, or a number Kubernetes reads as one.
+    Quantity,
+    Object(&'static [(&'static str, Type)]),
+}
+
+/// `ConfigMapKeySelector` and `SecretKeySelector`.
+const KEY_SELECTOR: &[(&str, Type)] = &[
+    ("key", Type::String),
+    ("name", Type::String),
+    ("optional", Type::Bool),
+];
+const ENV_VAR_SOURCE: &[(&str, Type)] = &[
+    ("configMapKeyRef", Type::Object(KEY_SELECTOR)),
+    (
+        "fieldRef",
+        Type::Object(&[("apiVersion", Type::String), ("fieldPath", Type::String)]),
+    ),
+    (
+        "fileKeyRef",
+        Type::Object(&[
+            ("key", Type::String),
+            ("optional", Type::Bool),
+            ("path", Type::String),
+            ("volumeName", Type::String),
+        ]),
+    ),
+    (
+        "resourceFieldRef",
+        Type::Object(&[
+            ("containerName", Type::String),
+            ("divisor", Type::Quantity),
+            ("resource", Type::String),
+        ]),
+    ),
+    ("secretKeyRef", Type::Object(KEY_SELECTOR)),
+];
+/// `EnvVar` as Kubernetes 1.37 has it.
+const ENV_VAR: &[(&str, Type)] = &[
+    ("name", Type::String),
+    ("value", Type::String),
+    ("valueFrom", Type::Object(ENV_VAR_SOURCE)),
+];
+
+/// Whether `value` has type `ty` (every field may be null: Kubernetes reads that as absent).
+fn well_typed(value: &Value, ty: Type) -> bool {
+    match (ty, value) {
+        (_, Value::Null) => true,
+        (Type::String, Value::String(_)) | (Type::Bool, Value::Bool(_)) => true,
+        (Type::Quantity, Value::String(_) | Value::Number(_)) => true,
+        (Type::Object(fields), Value::Object(map)) => map.iter().all(|(k, v)| {
+            fields
+                .iter()
+                .find(|(name, _)| name == k)
+                .is_none_or(|&(_, ty)| well_typed(v, ty))
+        }),
+        _ => false,
+    }
+}
+
+/// The first field (`a.b`) of a well-typed `value` that `fields` do not have, in document order.
+fn unknown_field(value: &Value, fields: &[(&str, Type)], path: &str) -> Option<String> {
+    let map = value.as_object()?;
+    map.iter().find_map(|(k, v)| {
+        let p = if path.is_empty() {
+            k.clone()
+        } else {
+            format!("{path}.{k}")
+        };
+        match fields.iter().find(|(name, _)| name == k) {
+            Some((_, Type::Object(inner))) => unknown_field(v, inner, &p),
+            Some(_) => None,
+            None if v.is_null() => None,
+            None => Some(p),
+        }
+    })
+}
+
 /// An extra environment variable given for the migration: must be a valid `EnvVar`. Messages
 /// name the variable, never its value (it may be a credential).
 pub(crate) fn check_env_var(var: &Value) -> Result<()> {
@@ -58,13 +143,15 @@ pub(crate) fn check_env_var(var: &Value) -> Result<()> {
             "{what} is not a Kubernetes EnvVar: it needs a \"name\""
         )));
     }
-    let dropped = dropped_fields::<k8s_openapi::api::core::v1::EnvVar>(var)
-        .map_err(|_| Error::new(format!("{what} is not a Kubernetes EnvVar: use {{\"name\": …, \"value\": \"a string\"}} or valueFrom")))?;
-    match dropped.first() {
+    if !well_typed(var, Type::Object(ENV_VAR)) {
+        return Err(Error::new(format!(
+            "{what} is not a Kubernetes EnvVar: use {{\"name\": …, \"value\": \"a string\"}} or valueFrom"
+        )));
+    }
+    match unknown_field(var, ENV_VAR, "") {
         None => Ok(()),
         Some(field) => Err(Error::new(format!(
-            "{what} is not a Kubernetes EnvVar: unknown field {}",
-            field.trim_start_matches('.')
+            "{what} is not a Kubernetes EnvVar: unknown field {field}"
         ))),
     }
 }
@@ -92,6 +179,73 @@ mod tests {
                 ".spec.template.spec.containers[0].imagePullPolicyy"
             ]
         );
+    }
+
+    #[test]
+    fn env_var_agrees_with_k8s_openapi() {
+        let typed = |var: &Value| -> Result<(), String> {
+            let name = var.get("name").and_then(Value::as_str).unwrap_or_default();
+            let what = if name.is_empty() {
+                "an env entry".to_string()
+            } else {
+                format!("env {name:?}")
+            };
+            if name.is_empty() {
+                return Err(format!(
+                    "{what} is not a Kubernetes EnvVar: it needs a \"name\""
+                ));
+            }
+            let dropped = dropped_fields::<k8s_openapi::api::core::v1::EnvVar>(var)
+                .map_err(|_| format!("{what} is not a Kubernetes EnvVar: use {{\"name\": …, \"value\": \"a string\"}} or valueFrom"))?;
+            match dropped.first() {
+                None => Ok(()),
+                Some(field) => Err(format!(
+                    "{what} is not a Kubernetes EnvVar: unknown field {}",
+                    field.trim_start_matches('.')
+                )),
+            }
+        };
+        let cases = [
+            json!({"name": "A", "value": "x"}),
+            json!({"name": "A", "value": null}),
+            json!({"name": "A", "value": 3}),
+            json!({"name": "A", "value": true}),
+            json!({"name": "A", "valu": "x"}),
+            json!({"name": "A", "valu": null}),
+            json!({"name": "A", "x": {"y": 1}, "value": 3}),
+            json!({"name": "A", "x": 1, "y": 2}),
+            json!({"name": 3}),
+            json!({"name": ""}),
+            json!("A"),
+            json!(["A"]),
+            json!({"name": "A", "valueFrom": null}),
+            json!({"name": "A", "valueFrom": "x"}),
+            json!({"name": "A", "valueFrom": []}),
+            json!({"name": "A", "valueFrom": {}}),
+            json!({"name": "A", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}),
+            json!({"name": "A", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k", "optional": true}}}),
+            json!({"name": "A", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k", "optional": "true"}}}),
+            json!({"name": "A", "valueFrom": {"secretKeyRef": {"name": "s", "keys": "k"}}}),
+            json!({"name": "A", "valueFrom": {"secretKeyRef": {"name": "s", "key": 1}}}),
+            json!({"name": "A", "valueFrom": {"secretKeyRef": {}}}),
+            json!({"name": "A", "valueFrom": {"secretKeyRef": {"name": null}}}),
+            json!({"name": "A", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "k"}, "bogus": 1}}),
+            json!({"name": "A", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "k", "extra": "e"}}}),
+            json!({"name": "A", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name", "apiVersion": "v1"}}}),
+            json!({"name": "A", "valueFrom": {"fieldRef": {"fieldPath": 1}}}),
+            json!({"name": "A", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu", "divisor": "1m", "containerName": "c"}}}),
+            json!({"name": "A", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu", "divisor": 1}}}),
+            json!({"name": "A", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu", "divisor": 0.5}}}),
+            json!({"name": "A", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu", "divisor": true}}}),
+            json!({"name": "A", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu", "divisor": {}}}}),
+            json!({"name": "A", "valueFrom": {"fileKeyRef": {"key": "k", "path": "p", "volumeName": "v", "optional": false}}}),
+            json!({"name": "A", "valueFrom": {"fileKeyRef": {"key": "k", "paths": "p"}}}),
+            json!({"name": "A", "value": "x", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k", "x": 1}}, "y": 2}),
+            json!({"name": "A", "y": 2, "valueFrom": {"secretKeyRef": {"name": "s", "key": "k", "x": 1}}}),
+        ];
+        for case in &cases {
+            assert_eq!(env_var(case), typed(case), "{case}");
+        }
     }
 
     #[test]

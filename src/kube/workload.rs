@@ -1,9 +1,5 @@
 //! The kinds of workload a migration can be marked on, and where each keeps its pod template.
 
-use k8s_openapi::Resource;
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::Pod;
 use serde_json::Value;
 
 /// A kind with a pod template (`docs/design.md` §3).
@@ -37,13 +33,13 @@ impl WorkloadKind {
     /// The `kind` field value.
     pub fn kind(self) -> &'static str {
         match self {
-            WorkloadKind::Deployment => Deployment::KIND,
-            WorkloadKind::StatefulSet => StatefulSet::KIND,
-            WorkloadKind::DaemonSet => DaemonSet::KIND,
-            WorkloadKind::ReplicaSet => ReplicaSet::KIND,
-            WorkloadKind::Job => Job::KIND,
-            WorkloadKind::CronJob => CronJob::KIND,
-            WorkloadKind::Pod => Pod::KIND,
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::ReplicaSet => "ReplicaSet",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::CronJob => "CronJob",
+            WorkloadKind::Pod => "Pod",
             WorkloadKind::Rollout => "Rollout",
         }
     }
@@ -62,11 +58,11 @@ impl WorkloadKind {
     fn groups(self) -> &'static [&'static str] {
         match self {
             WorkloadKind::Deployment | WorkloadKind::DaemonSet | WorkloadKind::ReplicaSet => {
-                &[Deployment::GROUP, "extensions"]
+                &["apps", "extensions"]
             }
-            WorkloadKind::StatefulSet => &[StatefulSet::GROUP],
-            WorkloadKind::Job | WorkloadKind::CronJob => &[Job::GROUP],
-            WorkloadKind::Pod => &[Pod::GROUP],
+            WorkloadKind::StatefulSet => &["apps"],
+            WorkloadKind::Job | WorkloadKind::CronJob => &["batch"],
+            WorkloadKind::Pod => &[""],
             WorkloadKind::Rollout => &[ROLLOUT_GROUP],
         }
     }

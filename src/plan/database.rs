@@ -216,10 +216,35 @@ fn data(
     Ok(out)
 }
 
-/// k8s-openapi's `ByteString` is the base64 reader Kubernetes' own types use.
+/// Standard base64 with padding, as Kubernetes writes Secret data.
 fn decode_base64(v: &Value) -> Option<String> {
-    let bytes: k8s_openapi::ByteString = serde_json::from_value(v.clone()).ok()?;
-    String::from_utf8(bytes.0).ok()
+    let text = v.as_str()?.as_bytes();
+    if text.len() % 4 != 0 {
+        return None;
+    }
+    let sextet = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    for (i, chunk) in text.chunks(4).enumerate() {
+        let last = i + 1 == text.len() / 4;
+        let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
+        if pad > 2 || (pad > 0 && !last) {
+            return None;
+        }
+        let mut n = 0u32;
+        for &c in &chunk[..4 - pad] {
+            n = n << 6 | u32::from(sextet(c)?);
+        }
+        n <<= 6 * pad as u32;
+        out.extend_from_slice(&n.to_be_bytes()[1..4 - pad]);
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Whether `name` appears in `text` as a host name, not just as a word: after `@`, `//`,
