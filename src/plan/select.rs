@@ -10,7 +10,7 @@ use crate::diagnostic::{Diagnostic, Error, Result};
 use crate::input::document::{Document, Documents, Scalar, is_mark_key};
 use crate::kube::keys;
 use crate::kube::workload::{WorkloadKind, join_field};
-use crate::settings::mark::{MarkSpec, Origin};
+use crate::settings::mark::{MarkSpec, Origin, distance};
 use crate::settings::options::{ContainerFlag, Options, WorkloadSelector};
 
 /// A workload with its merged mark.
@@ -119,6 +119,21 @@ fn markable(doc: &Document) -> Option<WorkloadKind> {
     WorkloadKind::of(doc.head.api_version.as_deref(), doc.kind())
 }
 
+/// For a key whose prefix is a near miss of `migration-hook/` (`migration-hooks/`,
+/// `migrationhook/`, `migration_hook/`, `Migration-Hook/`, `migration-hook.`), the key meant.
+fn misspelt_prefix(key: &str) -> Option<String> {
+    if is_mark_key(key) {
+        return None;
+    }
+    let lower = key.to_ascii_lowercase();
+    let end = match lower.find('/') {
+        Some(slash) => slash + 1,
+        None => lower.len().min(keys::MARK_PREFIX.len()),
+    };
+    let (prefix, rest) = lower.split_at(end);
+    (distance(prefix, keys::MARK_PREFIX) <= 2).then(|| format!("{}{rest}", keys::MARK_PREFIX))
+}
+
 /// The `migration-hook/*` annotations of a document, as a spec; `None` if it has none.
 fn annotation_mark(doc: &Document) -> Result<Option<MarkSpec>> {
     let kind = WorkloadKind::of(doc.head.api_version.as_deref(), doc.kind());
@@ -128,10 +143,11 @@ fn annotation_mark(doc: &Document) -> Result<Option<MarkSpec>> {
         .into_iter()
         .find(|k| doc.kind() == Some(k.kind()));
     // Pod-template annotations are deep in the document; only a document that mentions the
-    // prefix at all can carry them. One whose kind is unknown (because it does not parse) is
+    // prefix (or a near miss of it) at all can carry them. One whose kind is unknown (because it does not parse) is
     // read too: a mark there must not be silently ignored.
+    // "igration" finds misspelt prefixes too (`migration-hooks/`, `Migration_Hook/`).
     let may_carry = doc.head.marked
-        || ((named.is_some() || doc.head.kind.is_none()) && doc.body.contains(keys::MARK_PREFIX));
+        || ((named.is_some() || doc.head.kind.is_none()) && doc.body.contains("igration"));
     if !may_carry {
         return Ok(None);
     }
@@ -145,7 +161,9 @@ fn annotation_mark(doc: &Document) -> Result<Option<MarkSpec>> {
     // Read by the line scanner when it can (the workload is parsed once, later, to be
     // hoisted), else from the parse.
     let read = |path: &[&str]| -> Result<Vec<(Cow<str>, Scalar)>> {
-        Ok(doc.map_at(path, is_mark_key)?.unwrap_or_default())
+        Ok(doc
+            .map_at(path, |k| is_mark_key(k) || misspelt_prefix(k).is_some())?
+            .unwrap_or_default())
     };
     let mut places = vec![(
         "metadata.annotations".to_string(),
@@ -166,6 +184,13 @@ fn annotation_mark(doc: &Document) -> Result<Option<MarkSpec>> {
         for (key, raw) in entries {
             let at = format!("{field}.{key}");
             let key = key.into_owned();
+            if let Some(meant) = misspelt_prefix(&key) {
+                return Err(Error::new(format!(
+                    "unknown key {key:?} (did you mean {meant:?}?); a misspelled migration-hook key would silently disable the migration, so it is an error"
+                ))
+                .at(&doc.label())
+                .field(at));
+            }
             let text = match raw {
                 Scalar::Text(s) => s.into_owned(),
                 Scalar::Other(other) => {
@@ -382,4 +407,33 @@ fn available(docs: &Documents, kind: Option<WorkloadKind>) -> String {
         out.push_str(&format!(" ({})", not_objects.join("; ")));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misspelt_prefixes_name_the_key_meant() {
+        for key in [
+            "migration-hooks/container",
+            "migrationhook/container",
+            "migration_hook/container",
+            "Migration-Hook/container",
+            "migration-hook.container",
+        ] {
+            assert_eq!(
+                misspelt_prefix(key).as_deref(),
+                Some("migration-hook/container"),
+                "{key}"
+            );
+        }
+        for key in [
+            "migration-hook/container",
+            "app.kubernetes.io/name",
+            "migrations/enabled",
+        ] {
+            assert_eq!(misspelt_prefix(key), None, "{key}");
+        }
+    }
 }
