@@ -6,6 +6,7 @@ use crate::dependencies::Outcome;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::edit::{Edited, Removal};
 use crate::plan::{Migration, Plan};
+use crate::refs::RefKind;
 
 /// The whole account: one block per Job, then the workload edits and the diagnostics.
 pub fn explain(plan: &Plan) -> String {
@@ -108,7 +109,14 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
                 let c = &plan.copies[*copy];
                 match (&c.unsuitable_hook, c.name == d.name) {
                     (_, true) => format!(
-                        "same-name hook copy on {} (weight {})",
+                        "same-name hook copy on {} (weight {}): bound by name ({}); after a failed first install, retry only after `helm uninstall`, or install with --rollback-on-failure (see the warning)",
+                        c.events.join(","),
+                        c.weight,
+                        c.bound_by.as_deref().unwrap_or_default(),
+                    ),
+                    (None, false) if d.kind == RefKind::ServiceAccount && !plan.argocd => format!(
+                        "hook copy {:?} on {} (weight {}): nothing in the chart binds it by name (no workload-identity annotation, no RoleBinding); the original stays a release resource",
+                        c.name,
                         c.events.join(","),
                         c.weight
                     ),

@@ -480,7 +480,7 @@ fn helm4_install_puts_the_job_and_copies_under_hooks() {
     assert_eq!(
         ids,
         [
-            "ServiceAccount/myblog",
+            "ServiceAccount/myblog-migration-hook",
             "Secret/myblog-migration-hook",
             "ConfigMap/myblog-sql-migrate-migration-hook",
             "Job/myblog-migration",
@@ -504,7 +504,7 @@ fn helm4_install_puts_the_job_and_copies_under_hooks() {
     assert_eq!(job.pod_containers("initContainers"), ["git-clone"]);
     assert_eq!(job.pod_containers("containers"), ["sql-migrate"]);
     let spec = &job.value["spec"]["template"]["spec"];
-    assert_eq!(spec["serviceAccountName"], "myblog");
+    assert_eq!(spec["serviceAccountName"], "myblog-migration-hook");
     assert_eq!(
         spec["volumes"][1]["configMap"]["name"],
         "myblog-sql-migrate-migration-hook"
@@ -513,9 +513,10 @@ fn helm4_install_puts_the_job_and_copies_under_hooks() {
         spec["containers"][0]["env"][0]["valueFrom"]["secretKeyRef"]["name"],
         "myblog-migration-hook"
     );
-    // The same-name ServiceAccount copy is for the first install only.
-    let sa = find(&hooks, "ServiceAccount", "myblog");
-    assert_eq!(sa.hook_events(), ["pre-install"]);
+    // Nothing binds the chart's ServiceAccount by name: the Job gets a renamed copy on its own
+    // events, so it has one on the first install and on every upgrade.
+    let sa = find(&hooks, "ServiceAccount", "myblog-migration-hook");
+    assert_eq!(sa.hook_events(), ["pre-install", "pre-upgrade"]);
     // In the order Helm runs them (weight, then name), the Job comes after everything it needs.
     for event in ["pre-install", "pre-upgrade"] {
         let order: Vec<String> = run_order(&hooks, event).iter().map(|d| d.id()).collect();
@@ -532,8 +533,8 @@ fn helm4_install_puts_the_job_and_copies_under_hooks() {
     }
     assert_eq!(
         run_order(&hooks, "pre-upgrade").len(),
-        3,
-        "no SA at upgrade"
+        4,
+        "the ServiceAccount copy at upgrade too"
     );
 
     let ids: Vec<String> = manifest.iter().map(Doc::id).collect();
@@ -1064,9 +1065,10 @@ fn helm3_template_pipe_works() {
     let docs = parse_docs(&stdout(&out));
     let job = find(&docs, "Job", "myblog-migration");
     assert_eq!(job.source.as_deref(), Some(BLOG_GENERATED_SOURCE));
-    // Outside Argo CD, the ServiceAccount gets the same-name pre-install copy.
+    // Outside Argo CD too, a ServiceAccount that nothing binds by name gets a renamed copy.
     assert!(
         docs.iter()
-            .any(|d| d.id() == "ServiceAccount/myblog" && d.hook_events() == ["pre-install"])
+            .any(|d| d.id() == "ServiceAccount/myblog-migration-hook"
+                && d.hook_events() == ["pre-install", "pre-upgrade"])
     );
 }
