@@ -2,6 +2,19 @@
 //! a user would see into one snapshot text.
 #![allow(dead_code)]
 
+/// Unwraps a required tool, or ends the test (skipped) when it is missing (`helm::missing`).
+#[allow(unused_macros)]
+macro_rules! need {
+    ($tool:expr) => {
+        match $tool {
+            Some(t) => t,
+            None => return,
+        }
+    };
+}
+
+pub mod cluster;
+pub mod helm;
 pub mod inputs;
 pub mod oracle;
 
