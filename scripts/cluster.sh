@@ -11,7 +11,8 @@
 #
 # State (data, certificates, tokens, kubeconfig, pids, logs, the audit log) lives in
 # ${MIGRATION_HOOK_CLUSTER_DIR:-<checkout>/target/cluster}. The apiserver writes every mutating
-# request, in order, to audit.log (JSON lines; gets, lists and watches are not logged), and
+# request, in order, to audit.log (JSON lines; gets, lists and watches are not logged, except
+# for pods and pod logs), and
 # authenticates two tokens, both in system:masters: `helm-user` (kubeconfig) and
 # `kubelet-stand-in` (the tests' stand-in kubelet), so the log tells them apart.
 set -euo pipefail
@@ -88,6 +89,10 @@ apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
 rules:
+  # Reading pods and their logs is logged too: that is how Helm copies a hook's pod logs.
+  - level: Metadata
+    verbs: [get, list]
+    resources: [{group: "", resources: [pods, pods/log]}]
   - level: None
     verbs: [get, list, watch]
   - level: Metadata

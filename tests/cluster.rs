@@ -432,6 +432,12 @@ fn helm4_bound_account_retry_without_rollback_hangs() {
     let out = w.deploy(&["upgrade", "--install"], &[SHORT, IRSA]);
     assert!(!out.status.success(), "{out:?}");
     assert!(started.elapsed() >= Duration::from_secs(15), "it timed out");
+    assert!(
+        stderr(&out).contains("status: InProgress")
+            && stderr(&out).contains("context deadline exceeded"),
+        "{}",
+        stderr(&out)
+    );
     let missing = w.cluster.stand_in.found_missing(&w.ns);
     assert!(
         missing
@@ -450,10 +456,28 @@ fn helm4_bound_account_retry_without_rollback_hangs() {
 }
 
 /// `helm.sh/hook-output-log-policy` on the Job (the tool sets `hook-succeeded,hook-failed`):
-/// what Helm 4.1.4 does with it here, where the Job has no pods (docs/helm-behaviour.md).
+/// what Helm 4.1.4 does with it against this server (docs/helm-behaviour.md). Once the Job has
+/// finished, succeeded or failed, Helm lists its pods by `job-name` and reads the log of each
+/// of the Job's containers (not the init containers). There is no kubelet, so the logs are
+/// empty and Helm prints nothing of them.
 #[test]
 fn helm4_hook_output_log_policy() {
     let w = need!(World::new("output-log"));
+    let lists_pods = |e: &AuditEvent| {
+        e.verb == "list"
+            && e.resource == "pods"
+            && e.user == "helm-user"
+            && e.uri.contains(&format!("labelSelector=job-name%3D{JOB}"))
+    };
+    let reads_log = |e: &AuditEvent, container: &str| {
+        e.verb == "get"
+            && e.resource == "pods"
+            && e.subresource == "log"
+            && e.user == "helm-user"
+            && e.uri.ends_with(&format!("/log?container={container}"))
+    };
+
+    // Install; the Job has no pod (no Job controller).
     let out = w.deploy(&["install"], &[LONG]);
     assert_ok(&out, "helm install");
     let job = w.get("job", JOB).unwrap();
@@ -461,18 +485,39 @@ fn helm4_hook_output_log_policy() {
         job["metadata"]["annotations"]["helm.sh/hook-output-log-policy"],
         "hook-succeeded,hook-failed"
     );
-    let said = format!("{}{}", stdout(&out), stderr(&out));
-    eprintln!("helm install said:\n{said}");
-    // Observed: Helm lists the Job's pods by its selector to print their logs; with none it
-    // prints nothing for them and the install succeeds.
-    assert!(!said.contains("POD LOGS"), "{said}");
+    let events = w.audit();
+    let finished = first(&events, 0, |e| e.finishes_job(JOB)).unwrap();
+    assert!(
+        first(&events, finished, lists_pods).is_some(),
+        "{events:#?}"
+    );
+    assert!(!stdout(&out).contains("sql-migrate"), "{}", stdout(&out));
 
-    w.verdict(Verdict::Fail);
-    let out = w.deploy(&["upgrade"], &[SHORT]);
-    assert!(!out.status.success());
-    let said = format!("{}{}", stdout(&out), stderr(&out));
-    eprintln!("helm upgrade (failing) said:\n{said}");
-    assert!(said.contains(JOB), "{said}");
+    // With the Job's pod there, as the Job controller would make it: succeeded, then failed.
+    w.cluster.stand_in.make_pods(&w.ns);
+    for (verdict, ok) in [(Verdict::Succeed, true), (Verdict::Fail, false)] {
+        w.verdict(verdict);
+        let from = w.audit().len();
+        let out = w.deploy(&["upgrade"], &[SHORT]);
+        assert_eq!(out.status.success(), ok, "{out:?}");
+        let events = w.audit();
+        let finished = first(&events, from, |e| e.finishes_job(JOB)).unwrap();
+        let listed = first(&events, finished, lists_pods).expect("pods listed");
+        assert!(
+            first(&events, listed, |e| reads_log(e, "sql-migrate")).is_some(),
+            "{verdict:?}: {:#?}",
+            &events[from..]
+        );
+        assert!(
+            !events[from..].iter().any(|e| reads_log(e, "git-clone")),
+            "an init container's log was read"
+        );
+        let said = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(
+            !said.contains("POD LOGS") && !said.contains("sql-migrate"),
+            "{said}"
+        );
+    }
 }
 
 /// Argo CD's order for PreSync hooks: sync wave (the hook weight), then kind, then name.

@@ -148,7 +148,8 @@ impl Cluster {
         ns
     }
 
-    /// The audit log's mutating requests in `namespace` so far, in order.
+    /// The audit log's requests in `namespace` so far, in order: every mutating one, and reads
+    /// of pods and pod logs.
     pub fn audit(&self, namespace: &str) -> Vec<AuditEvent> {
         let text = std::fs::read_to_string(&self.audit_log).unwrap_or_default();
         text.lines()
@@ -162,6 +163,7 @@ impl Cluster {
                 subresource: text_of(&e["objectRef"]["subresource"]),
                 name: text_of(&e["objectRef"]["name"]),
                 code: e["responseStatus"]["code"].as_i64().unwrap_or(0),
+                uri: text_of(&e["requestURI"]),
             })
             .collect()
     }
@@ -217,6 +219,7 @@ pub struct AuditEvent {
     pub subresource: String,
     pub name: String,
     pub code: i64,
+    pub uri: String,
 }
 
 impl AuditEvent {
@@ -299,6 +302,9 @@ pub struct Check {
 #[derive(Default)]
 pub struct StandIn {
     verdicts: Mutex<HashMap<String, Verdict>>,
+    /// Namespaces where the stand-in also creates the Job's pod, as the Job controller would
+    /// (with the Job's selector labels, never scheduled to a node).
+    pods: Mutex<BTreeSet<String>>,
     checks: Mutex<Vec<Check>>,
 }
 
@@ -309,6 +315,11 @@ impl StandIn {
             .lock()
             .unwrap()
             .insert(namespace.to_string(), verdict);
+    }
+
+    /// From now on, Jobs in `namespace` get a pod before they are marked done.
+    pub fn make_pods(&self, namespace: &str) {
+        self.pods.lock().unwrap().insert(namespace.to_string());
     }
 
     /// The checks made so far in `namespace`.
@@ -369,6 +380,9 @@ impl StandIn {
                 verdict,
             });
             if let Some(verdict) = verdict {
+                if self.pods.lock().unwrap().contains(&namespace) {
+                    make_pod(kubectl, job, verdict);
+                }
                 finish(kubectl, &namespace, &name, &job["metadata"]["uid"], verdict);
             }
         }
@@ -460,6 +474,57 @@ pub fn needs(pod: &Value) -> BTreeSet<String> {
         }
     }
     out
+}
+
+/// The Job's pod, as the Job controller makes it (its template, the Job's selector labels), in
+/// the phase of the verdict. No node runs it, so it has no logs.
+fn make_pod(kubectl: &dyn Fn() -> Command, job: &Value, v: Verdict) {
+    let template = &job["spec"]["template"];
+    let mut labels = template["metadata"]["labels"].clone();
+    if !labels.is_object() {
+        labels = json!({});
+    }
+    for (k, v) in job["spec"]["selector"]["matchLabels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        labels[k] = v.clone();
+    }
+    let uid = text_of(&job["metadata"]["uid"]);
+    let name = format!(
+        "{}-{}",
+        text_of(&job["metadata"]["name"]),
+        &uid[..uid.len().min(5)]
+    );
+    let namespace = text_of(&job["metadata"]["namespace"]);
+    let pod = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": template["spec"],
+    });
+    let mut create = kubectl();
+    create.args(["create", "-f", "-"]).stdout(Stdio::null());
+    let _ = super::pipe(&mut create, pod.to_string().as_bytes());
+    let phase = match v {
+        Verdict::Succeed => "Succeeded",
+        Verdict::Fail => "Failed",
+    };
+    let _ = kubectl()
+        .args([
+            "patch",
+            "pod",
+            &name,
+            "-n",
+            &namespace,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            &json!({"status": {"phase": phase}}).to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
 }
 
 /// Marks the Job done through its status subresource; the uid makes the patch fail if the Job
