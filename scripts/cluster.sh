@@ -12,9 +12,9 @@
 # State (data, certificates, tokens, kubeconfig, pids, logs, the audit log) lives in
 # ${MIGRATION_HOOK_CLUSTER_DIR:-<checkout>/target/cluster}. The apiserver writes every mutating
 # request, in order, to audit.log (JSON lines; gets, lists and watches are not logged, except
-# for pods and pod logs), and
-# authenticates two tokens, both in system:masters: `helm-user` (kubeconfig) and
-# `kubelet-stand-in` (the tests' stand-in kubelet), so the log tells them apart.
+# for pods and pod logs), and authenticates two tokens, both in system:masters: `helm-user`
+# (kubeconfig) and `kubelet-stand-in` (the tests' stand-in kubelet), so the log tells them
+# apart.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -22,6 +22,8 @@ readonly SCRIPT_DIR
 REPO_ROOT="$(cd -- "${SCRIPT_DIR}/.." && pwd -P)"
 readonly REPO_ROOT
 readonly STATE="${MIGRATION_HOOK_CLUSTER_DIR:-${REPO_ROOT}/target/cluster}"
+
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 
 log() { printf 'cluster: %s\n' "$*" >&2; }
 die() { printf 'cluster: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -201,5 +203,5 @@ case "${1:-}" in
   stop) stop_quietly ;;
   env) alive kube-apiserver && ready || die "not running (scripts/cluster.sh start)"; print_env ;;
   status) alive etcd && alive kube-apiserver && ready ;;
-  *) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; [[ "${1:-}" == -h || "${1:-}" == --help ]] ;;
+  *) usage; [[ "${1:-}" == -h || "${1:-}" == --help ]] ;;
 esac

@@ -54,6 +54,8 @@ readonly APISERVER="${APISERVER_DIR}/kube-apiserver"
 readonly ETCD="${ETCD_DIR}/etcd"
 
 TMP_ROOT=""
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
+
 log() { printf 'install-cluster: %s\n' "$*" >&2; }
 die() { printf 'install-cluster: ERROR: %s\n' "$*" >&2; exit 1; }
 cleanup() {
@@ -184,7 +186,7 @@ main() {
       [[ -x "${APISERVER}" && -x "${ETCD}" ]] || exit 1
       printf 'APISERVER=%s\nETCD=%s\n' "${APISERVER}" "${ETCD}"
       return 0 ;;
-    -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return 0 ;;
+    -h|--help) usage; return 0 ;;
     *) die "unknown argument: $1" ;;
   esac
   if [[ -x "${APISERVER}" && -x "${ETCD}" ]]; then
