@@ -303,8 +303,9 @@ fn decide(
 
 /// What binds the ServiceAccount `name` by its name, if anything in the stream does: a cloud
 /// workload-identity annotation on its document, or a RoleBinding or ClusterRoleBinding whose
-/// subjects name it (in its namespace, or without one). A copy under another name would lose
-/// that binding.
+/// subjects name it (in its namespace, or without one; or as the user
+/// `system:serviceaccount:<namespace>:<name>`). A copy under another name would lose that
+/// binding.
 fn bound_by_name(
     docs: &Documents,
     account: Option<&Document>,
@@ -336,10 +337,17 @@ fn bound_by_name(
         }
         let value = doc.parse()?;
         let names_it = value["subjects"].as_array().is_some_and(|subjects| {
-            subjects.iter().any(|s| {
-                s["kind"] == "ServiceAccount"
-                    && s["name"] == name
-                    && same_namespace(s["namespace"].as_str(), namespace)
+            subjects.iter().any(|s| match s["kind"].as_str() {
+                Some("ServiceAccount") => {
+                    s["name"] == name && same_namespace(s["namespace"].as_str(), namespace)
+                }
+                // The account's user name: system:serviceaccount:<namespace>:<name>.
+                Some("User") => s["name"]
+                    .as_str()
+                    .and_then(|u| u.strip_prefix("system:serviceaccount:"))
+                    .and_then(|u| u.split_once(':'))
+                    .is_some_and(|(ns, n)| n == name && same_namespace(Some(ns), namespace)),
+                _ => false,
             })
         });
         if names_it {
