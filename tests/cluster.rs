@@ -367,7 +367,7 @@ fn helm4_failed_first_install_then_upgrade_install() {
 
     w.verdict(Verdict::Succeed);
     let from = w.audit().len();
-    let out = w.deploy(&["upgrade", "--install"], &[SHORT]);
+    let out = w.deploy(&["upgrade", "--install"], &[LONG]);
     assert_ok(&out, "helm upgrade --install after a failed install");
     assert_hooks_then_release(&w.audit(), from, &COPIES, &RELEASE_OBJECTS);
     w.assert_nothing_ever_missing(2);
@@ -390,7 +390,7 @@ fn helm4_bound_account_rollback_on_failure_then_install() {
 
     w.verdict(Verdict::Succeed);
     let from = w.audit().len();
-    let out = w.deploy(&["install"], &[SHORT, IRSA]);
+    let out = w.deploy(&["install"], &[LONG, IRSA]);
     assert_ok(&out, "helm install after --rollback-on-failure");
     let events = w.audit();
     // The same-name ServiceAccount hook, then the renamed copies, then the Job.
@@ -446,7 +446,7 @@ fn helm4_bound_account_retry_without_rollback_hangs() {
         "{missing:?}"
     );
     // `helm uninstall`, the other recovery, then works.
-    assert_ok(&w.helm(&["uninstall", RELEASE, SHORT]), "helm uninstall");
+    assert_ok(&w.helm(&["uninstall", RELEASE, LONG]), "helm uninstall");
     let out = w.deploy(&["install"], &[LONG, IRSA]);
     assert_ok(&out, "helm install after helm uninstall");
     assert_eq!(
@@ -495,10 +495,13 @@ fn helm4_hook_output_log_policy() {
 
     // With the Job's pod there, as the Job controller would make it: succeeded, then failed.
     w.cluster.stand_in.make_pods(&w.ns);
-    for (verdict, ok) in [(Verdict::Succeed, true), (Verdict::Fail, false)] {
+    for (verdict, ok, timeout) in [
+        (Verdict::Succeed, true, LONG),
+        (Verdict::Fail, false, SHORT),
+    ] {
         w.verdict(verdict);
         let from = w.audit().len();
-        let out = w.deploy(&["upgrade"], &[SHORT]);
+        let out = w.deploy(&["upgrade"], &[timeout]);
         assert_eq!(out.status.success(), ok, "{out:?}");
         let events = w.audit();
         let finished = first(&events, from, |e| e.finishes_job(JOB)).unwrap();
