@@ -16,7 +16,7 @@
 #
 # Every download is checked against the SHA-256 pins below. apt-get runs with a private sources
 # list and private package lists in a temporary directory: the machine's apt configuration and
-# installed packages are left alone. The build (about 10 minutes on 2 cores, 0.8 GB of memory,
+# installed packages are left alone. The build (about 10 CPU-minutes, 0.8 GB of memory,
 # 1.8 GB of disk that is deleted afterwards) runs under `nice`.
 #
 # Needs: apt-get (Debian), tar, xz, make, sha256sum, dpkg-deb.
@@ -165,7 +165,7 @@ KUBE_GIT_MAJOR='1'
 KUBE_GIT_MINOR='20'
 EOF
 
-  log "building kube-apiserver ${KUBE_VERSION} (about 10 minutes on 2 cores)"
+  log "building kube-apiserver ${KUBE_VERSION} (about 10 CPU-minutes)"
   (
     cd -- "${src}"
     export PATH="${gobin}:${work}/shims:${PATH}"
