@@ -322,7 +322,7 @@ fn usage_errors_reach_the_report_file() {
 /// Run at a terminal with nothing piped in, it says what it expects instead of waiting.
 #[test]
 fn a_terminal_on_stdin_gets_a_hint() {
-    let Some(script) = common::program_on_path("script") else {
+    let Some(script) = common::helm::on_path("script") else {
         return;
     };
     let out = Command::new(script)

@@ -12,294 +12,23 @@ use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::Value;
 
-/// The binary under test, as cargo built it for these tests.
-const BIN: &str = env!("CARGO_BIN_EXE_migration-hook");
+#[macro_use]
+mod common;
+
+use common::helm::{
+    BIN, Doc, Sandbox, assert_ok, find, helm3, helm4, on_path, parse_docs, run, stderr, stdout,
+};
+use common::root;
 
 /// The blog chart's migration, as users pass it to the plugin.
 const BLOG_MARK: &str = "--post-renderer-args=--container=deployment/myblog:sql-migrate";
 
 /// What Helm 4 names the generated documents' template (the workload's file, suffixed).
 const BLOG_GENERATED_SOURCE: &str = "blog/templates/deployment-migration-hook.yaml";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `Some(path)` if it exists. Otherwise says why the test is skipped and returns `None`, or
-/// panics under CI, where nothing may be skipped.
-fn require(path: PathBuf, how_to_get_it: &str) -> Option<PathBuf> {
-    if path.exists() {
-        return Some(path);
-    }
-    missing(&format!("{} is missing ({how_to_get_it})", path.display()))
-}
-
-fn missing<T>(reason: &str) -> Option<T> {
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{reason}; under CI no test may be skipped"
-    );
-    eprintln!("skipped: {reason}");
-    None
-}
-
-fn helm4() -> Option<PathBuf> {
-    require(
-        root().join(".tools/bin/helm4"),
-        "run scripts/install-helm.sh",
-    )
-}
-
-fn helm3() -> Option<PathBuf> {
-    require(
-        root().join(".tools/bin/helm3"),
-        "run scripts/install-helm.sh",
-    )
-}
-
-/// A program on PATH, or `None` (skip) when it is not there.
-fn on_path(program: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(program))
-            .find(|p| p.is_file())
-    });
-    match found {
-        Some(p) => Some(p),
-        None => missing(&format!("`{program}` is not on PATH")),
-    }
-}
-
-/// Unwraps a required tool, or ends the test (skipped) when it is missing.
-macro_rules! need {
-    ($tool:expr) => {
-        match $tool {
-            Some(t) => t,
-            None => return,
-        }
-    };
-}
-
-/// A scratch directory for one test, with Helm homes of its own. Removed when the test passes,
-/// kept for a look when it fails.
-struct Sandbox {
-    dir: PathBuf,
-}
-
-impl Sandbox {
-    fn new(name: &str) -> Sandbox {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join("helm-tests")
-            .join(name);
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Sandbox { dir }
-    }
-
-    fn path(&self, relative: &str) -> PathBuf {
-        self.dir.join(relative)
-    }
-
-    /// A command that sees this sandbox's Helm homes and nothing of the caller's Helm or
-    /// migration-hook settings. Plugins stay in their default place, `$HELM_DATA_HOME/plugins`:
-    /// Helm 4.1.4's `plugin install` ignores `HELM_PLUGINS` (docs/helm-behaviour.md).
-    fn command(&self, program: impl AsRef<OsStr>) -> Command {
-        let mut c = Command::new(program);
-        c.current_dir(root())
-            .env("HELM_DATA_HOME", self.path("helm/data"))
-            .env("HELM_CONFIG_HOME", self.path("helm/config"))
-            .env("HELM_CACHE_HOME", self.path("helm/cache"))
-            .stdin(Stdio::null());
-        for var in [
-            "HELM_PLUGINS",
-            "HELM_PLUGIN_NAME",
-            "HELM_PLUGIN_DIR",
-            "HELM_DEBUG",
-            "HELM_NAMESPACE",
-            "HELM_KUBECONTEXT",
-            "HELM_DRIVER",
-            "MIGRATION_HOOK_REPORT",
-            "ARGOCD_APP_NAME",
-        ] {
-            c.env_remove(var);
-        }
-        c
-    }
-
-    /// Copies the checkout's files (those git lists: tracked and new, not ignored) to
-    /// `checkout/migration-hook`, as a fresh clone would have them (without `bin/` or
-    /// `target/`), and returns that directory.
-    fn checkout(&self) -> Option<PathBuf> {
-        let git = on_path("git")?;
-        let listed = Command::new(git)
-            .args([
-                "ls-files",
-                "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-            ])
-            .current_dir(root())
-            .output()
-            .expect("git ls-files");
-        assert!(listed.status.success(), "git ls-files: {listed:?}");
-        let dest = self.path("checkout/migration-hook");
-        for name in listed.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
-            let name = std::str::from_utf8(name).unwrap();
-            let from = root().join(name);
-            if !from.is_file() {
-                continue; // deleted in the working tree
-            }
-            let to = dest.join(name);
-            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-            std::fs::copy(&from, &to).unwrap(); // keeps the mode: scripts stay executable
-            // And the time: cargo then rebuilds only what changed since the last run.
-            let modified = std::fs::metadata(&from).unwrap().modified().unwrap();
-            std::fs::File::options()
-                .write(true)
-                .open(&to)
-                .unwrap()
-                .set_modified(modified)
-                .unwrap();
-        }
-        Some(dest)
-    }
-
-    /// `helm plugin install` of a checkout in which the binary is already built (the one these
-    /// tests run): the real plugin.yaml and install hook, which must take the binary as it is.
-    fn install_plugin(&self, helm4: &Path) -> Option<()> {
-        let checkout = self.checkout()?;
-        std::fs::create_dir_all(checkout.join("bin")).unwrap();
-        // Copied after the sources, so it is newer than all of them.
-        std::fs::copy(BIN, checkout.join("bin/migration-hook")).unwrap();
-        let out = run(self
-            .command(helm4)
-            .args(["plugin", "install"])
-            .arg(&checkout));
-        assert_ok(&out, "helm plugin install");
-        let said = stdout(&out);
-        assert!(
-            said.contains("using the binary already built")
-                && said.contains("Installed plugin: migration-hook"),
-            "{said}"
-        );
-        Some(())
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-fn run(command: &mut Command) -> Output {
-    command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"))
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn assert_ok(out: &Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        stdout(out),
-        stderr(out)
-    );
-}
-
-/// One document of Helm's output.
-#[derive(Debug)]
-struct Doc {
-    /// The `# Source:` line's path.
-    source: Option<String>,
-    value: Value,
-}
-
-impl Doc {
-    fn kind(&self) -> &str {
-        self.value["kind"].as_str().unwrap_or("")
-    }
-
-    fn name(&self) -> &str {
-        self.value["metadata"]["name"].as_str().unwrap_or("")
-    }
-
-    fn id(&self) -> String {
-        format!("{}/{}", self.kind(), self.name())
-    }
-
-    fn annotation(&self, key: &str) -> Option<&str> {
-        self.value["metadata"]["annotations"][key].as_str()
-    }
-
-    fn is_hook(&self) -> bool {
-        self.annotation("helm.sh/hook").is_some()
-    }
-
-    fn hook_events(&self) -> Vec<&str> {
-        self.annotation("helm.sh/hook")
-            .map(|h| h.split(',').map(str::trim).collect())
-            .unwrap_or_default()
-    }
-
-    /// Helm reads a missing or invalid weight as 0.
-    fn hook_weight(&self) -> i64 {
-        self.annotation("helm.sh/hook-weight")
-            .and_then(|w| w.trim().parse().ok())
-            .unwrap_or(0)
-    }
-
-    /// Names of the pod template's `initContainers` or `containers` (`list`).
-    fn pod_containers(&self, list: &str) -> Vec<&str> {
-        self.value["spec"]["template"]["spec"][list]
-            .as_array()
-            .map(|a| a.iter().filter_map(|c| c["name"].as_str()).collect())
-            .unwrap_or_default()
-    }
-}
-
-/// Splits a stream as Helm prints it (`---` lines, `# Source:` comments) and parses each
-/// document; comment-only documents are dropped.
-fn parse_docs(text: &str) -> Vec<Doc> {
-    let mut chunks = vec![String::new()];
-    for line in text.lines() {
-        if line.trim_end() == "---" {
-            chunks.push(String::new());
-        } else {
-            let chunk = chunks.last_mut().unwrap();
-            chunk.push_str(line);
-            chunk.push('\n');
-        }
-    }
-    chunks
-        .into_iter()
-        .filter_map(|chunk| {
-            let source = chunk
-                .lines()
-                .find_map(|l| l.strip_prefix("# Source: "))
-                .map(str::to_string);
-            let value = migration_hook::testing::yaml::parse(&chunk)
-                .unwrap_or_else(|e| panic!("Helm printed YAML that does not parse: {e}\n{chunk}"));
-            (!value.is_null()).then_some(Doc { source, value })
-        })
-        .collect()
-}
 
 /// The documents under `HOOKS:` and under `MANIFEST:` of `helm install --dry-run` output.
 fn install_sections(out: &str) -> (Vec<Doc>, Vec<Doc>) {
@@ -313,15 +42,6 @@ fn install_sections(out: &str) -> (Vec<Doc>, Vec<Doc>) {
         .split_once("\nNOTES:\n")
         .map_or(after_manifest, |(m, _)| m);
     (parse_docs(hooks), parse_docs(manifest))
-}
-
-fn find<'d>(docs: &'d [Doc], kind: &str, name: &str) -> &'d Doc {
-    docs.iter()
-        .find(|d| d.kind() == kind && d.name() == name)
-        .unwrap_or_else(|| {
-            let ids: Vec<String> = docs.iter().map(Doc::id).collect();
-            panic!("no {kind}/{name} among {ids:?}")
-        })
 }
 
 /// The order in which Helm runs the hooks of `event`: weight, then name (`docs/helm-facts.md` §4).
@@ -480,7 +200,7 @@ fn helm4_install_puts_the_job_and_copies_under_hooks() {
     assert_eq!(
         ids,
         [
-            "ServiceAccount/myblog",
+            "ServiceAccount/myblog-migration-hook",
             "Secret/myblog-migration-hook",
             "ConfigMap/myblog-sql-migrate-migration-hook",
             "Job/myblog-migration",
@@ -504,7 +224,7 @@ fn helm4_install_puts_the_job_and_copies_under_hooks() {
     assert_eq!(job.pod_containers("initContainers"), ["git-clone"]);
     assert_eq!(job.pod_containers("containers"), ["sql-migrate"]);
     let spec = &job.value["spec"]["template"]["spec"];
-    assert_eq!(spec["serviceAccountName"], "myblog");
+    assert_eq!(spec["serviceAccountName"], "myblog-migration-hook");
     assert_eq!(
         spec["volumes"][1]["configMap"]["name"],
         "myblog-sql-migrate-migration-hook"
@@ -513,9 +233,10 @@ fn helm4_install_puts_the_job_and_copies_under_hooks() {
         spec["containers"][0]["env"][0]["valueFrom"]["secretKeyRef"]["name"],
         "myblog-migration-hook"
     );
-    // The same-name ServiceAccount copy is for the first install only.
-    let sa = find(&hooks, "ServiceAccount", "myblog");
-    assert_eq!(sa.hook_events(), ["pre-install"]);
+    // Nothing binds the chart's ServiceAccount by name: the Job gets a renamed copy on its own
+    // events, so it has one on the first install and on every upgrade.
+    let sa = find(&hooks, "ServiceAccount", "myblog-migration-hook");
+    assert_eq!(sa.hook_events(), ["pre-install", "pre-upgrade"]);
     // In the order Helm runs them (weight, then name), the Job comes after everything it needs.
     for event in ["pre-install", "pre-upgrade"] {
         let order: Vec<String> = run_order(&hooks, event).iter().map(|d| d.id()).collect();
@@ -532,8 +253,8 @@ fn helm4_install_puts_the_job_and_copies_under_hooks() {
     }
     assert_eq!(
         run_order(&hooks, "pre-upgrade").len(),
-        3,
-        "no SA at upgrade"
+        4,
+        "the ServiceAccount copy at upgrade too"
     );
 
     let ids: Vec<String> = manifest.iter().map(Doc::id).collect();
@@ -1125,9 +846,10 @@ fn helm3_template_pipe_works() {
     let docs = parse_docs(&stdout(&out));
     let job = find(&docs, "Job", "myblog-migration");
     assert_eq!(job.source.as_deref(), Some(BLOG_GENERATED_SOURCE));
-    // Outside Argo CD, the ServiceAccount gets the same-name pre-install copy.
+    // Outside Argo CD too, a ServiceAccount that nothing binds by name gets a renamed copy.
     assert!(
         docs.iter()
-            .any(|d| d.id() == "ServiceAccount/myblog" && d.hook_events() == ["pre-install"])
+            .any(|d| d.id() == "ServiceAccount/myblog-migration-hook"
+                && d.hook_events() == ["pre-install", "pre-upgrade"])
     );
 }

@@ -5,6 +5,7 @@ use std::fmt::Write;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::plan::dependencies::Outcome;
 use crate::plan::{Migration, Plan};
+use crate::kube::references::RefKind;
 use crate::yaml::edit::{Edited, Removal};
 
 /// The whole account: one block per Job, then the workload edits and the diagnostics.
@@ -164,7 +165,14 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
                 let c = &plan.copies[*copy];
                 match (&c.unsuitable_hook, c.name == d.name) {
                     (_, true) => format!(
-                        "same-name hook copy on {} (weight {})",
+                        "same-name hook copy on {} (weight {}): bound by name ({}); after a failed first install, retry only after `helm uninstall`, or install with --rollback-on-failure (see the warning)",
+                        c.events.join(","),
+                        c.weight,
+                        c.bound_by.as_deref().unwrap_or_default(),
+                    ),
+                    (None, false) if d.kind == RefKind::ServiceAccount && !plan.argocd => format!(
+                        "hook copy {:?} on {} (weight {}): nothing in the chart binds it by name (no workload-identity annotation, no RoleBinding); the original stays a release resource",
+                        c.name,
                         c.events.join(","),
                         c.weight
                     ),

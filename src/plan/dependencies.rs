@@ -6,11 +6,17 @@
 //!   the Job points at the copy. The original is never turned into a hook: Helm would delete it
 //!   from under the running app on the next upgrade (helm/helm#11608). At pre-upgrade the copy
 //!   also carries the *new* values, where the original still has the previous release's.
-//! - A ServiceAccount from the release gets a *same-name* copy on `pre-install` only: cloud IAM
-//!   and RBAC bind by name, and on upgrade the release's own ServiceAccount already exists.
+//! - A ServiceAccount from the release that nothing in the stream binds by name gets a *renamed*
+//!   copy on the Job's events, like a ConfigMap. So the Job has its ServiceAccount on every run,
+//!   also on the `helm upgrade --install` that retries a failed first install: that runs
+//!   `pre-upgrade` hooks only, while the release's own ServiceAccount was never applied.
+//! - A ServiceAccount that is bound by name (a cloud workload-identity annotation, or a
+//!   RoleBinding or ClusterRoleBinding of the stream naming it) gets a *same-name* copy on
+//!   `pre-install` only, since a copy would lose the binding; on upgrade the release's own
+//!   ServiceAccount already exists. A warning says how to recover from a failed first install.
 //!   Except for Argo CD: it runs `pre-install` hooks on every sync, and a same-name hook would
-//!   delete and recreate the app's ServiceAccount each time, so there it gets a renamed copy
-//!   like a ConfigMap.
+//!   delete and recreate the app's ServiceAccount each time, so there it is always a renamed
+//!   copy.
 //! - An object already emitted as a hook with the Job's events and a lower weight is reused.
 //! - An object not in the stream keeps its reference, with a warning; so does a release PVC.
 
@@ -19,7 +25,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value};
 
 use crate::diagnostic::{Diagnostic, Result};
-use crate::input::document::{Document, Documents, is_mark_key};
+use crate::input::document::{Document, Documents, is_mark_key, same_namespace};
 use crate::kube::keys;
 use crate::kube::naming;
 use crate::kube::references::{self, RefKind, Reference};
@@ -39,6 +45,9 @@ pub struct HookCopy {
     /// When the original is itself a hook that does not fit (its events and weight), for the
     /// explanation of why it was copied rather than used.
     pub(crate) unsuitable_hook: Option<(String, i64)>,
+    /// For a ServiceAccount copied under its own name: what binds it by name (an annotation,
+    /// a RoleBinding), for the explanation.
+    pub(crate) bound_by: Option<String>,
 }
 
 /// What happens to one referenced object.
@@ -81,6 +90,21 @@ pub(crate) struct Copies {
 /// The suffix of a renamed copy: `app-config` → `app-config-migration-hook`.
 const COPY_SUFFIX: &str = "-migration-hook";
 
+/// Annotation prefixes of cloud workload identity, which binds a ServiceAccount by its name:
+/// EKS IRSA (`eks.amazonaws.com/role-arn`), GKE Workload Identity
+/// (`iam.gke.io/gcp-service-account`), Azure Workload Identity
+/// (`azure.workload.identity/client-id`), Alibaba Cloud RRSA.
+const IDENTITY_ANNOTATION_PREFIXES: &[&str] = &[
+    "eks.amazonaws.com/",
+    "iam.gke.io/",
+    "azure.workload.identity/",
+    "pod-identity.alibabacloud.com/",
+];
+
+/// How to recover when the first install's migration failed and a same-name ServiceAccount
+/// copy is in play (`explain` and the warning say it).
+pub(crate) const SAME_NAME_RECOVERY: &str = "if the first install's migration fails, the release's ServiceAccount is never created and a retry with `helm upgrade --install` runs pre-upgrade hooks only, so its migration pod would have no ServiceAccount and hang until the timeout: install with --rollback-on-failure (then retry with `helm install`), or `helm uninstall` the failed release before retrying";
+
 /// The migration whose dependencies are resolved.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Context<'a> {
@@ -92,7 +116,7 @@ pub(crate) struct Context<'a> {
     pub(crate) migration: usize,
     /// How messages name the Job.
     pub(crate) job_label: &'a str,
-    /// The output is for Argo CD (no same-name ServiceAccount copy).
+    /// The output is for Argo CD (never a same-name ServiceAccount copy).
     pub(crate) argocd: bool,
 }
 
@@ -134,11 +158,22 @@ pub(crate) fn resolve_dependencies(
         dep.outcome = decide(docs, dep, &cx, copies)?;
         match dep.outcome {
             Outcome::Copied { copy }
-                if dep.kind == RefKind::ServiceAccount && copies.list[copy].name != dep.name =>
+                if cx.argocd
+                    && dep.kind == RefKind::ServiceAccount
+                    && copies.list[copy].name != dep.name =>
             {
                 diagnostics.push(Diagnostic::warning(format!(
                     "{job_label} runs as ServiceAccount {:?}, a hook copy of ServiceAccount/{}: Argo CD runs pre-install hooks on every sync, and a same-name copy would delete and recreate the app's ServiceAccount each time. RoleBindings and cloud workload identity bound to {:?} by name do not apply to the copy; if the migration needs them, give it a ServiceAccount of its own that exists outside the release (--service-account)",
                     copies.list[copy].name, dep.name, dep.name
+                )));
+            }
+            Outcome::Copied { copy }
+                if dep.kind == RefKind::ServiceAccount && copies.list[copy].name == dep.name =>
+            {
+                let bound_by = copies.list[copy].bound_by.as_deref().unwrap_or_default();
+                diagnostics.push(Diagnostic::warning(format!(
+                    "{job_label} runs as ServiceAccount {:?}, which is bound by name ({bound_by}), so it gets a same-name hook copy on pre-install only; {SAME_NAME_RECOVERY}",
+                    dep.name
                 )));
             }
             Outcome::External if !dep.optional && !is_default_account(dep) => {
@@ -222,7 +257,13 @@ fn decide(
             && d.hook_weight() < job_weight
             && events.iter().all(|e| hook_events.contains(e))
     };
-    if dep.kind == RefKind::ServiceAccount && !cx.argocd {
+    let bound_by = match dep.kind {
+        RefKind::ServiceAccount if !cx.argocd => {
+            bound_by_name(docs, preferred_source(&found), &dep.name, namespace)?
+        }
+        _ => None,
+    };
+    if let Some(bound_by) = bound_by {
         if !events.iter().any(|e| e == "pre-install") {
             return Ok(if found.is_empty() {
                 Outcome::External
@@ -238,7 +279,7 @@ fn decide(
         }
         return Ok(match preferred_source(&found) {
             Some(doc) => Outcome::Copied {
-                copy: register(docs, copies, doc, dep, &pre_install, cx),
+                copy: register(docs, copies, doc, dep, &pre_install, cx, Some(bound_by)),
             },
             None => Outcome::External,
         });
@@ -254,10 +295,66 @@ fn decide(
     }
     Ok(match preferred_source(&found) {
         Some(doc) => Outcome::Copied {
-            copy: register(docs, copies, doc, dep, events, cx),
+            copy: register(docs, copies, doc, dep, events, cx, None),
         },
         None => Outcome::External,
     })
+}
+
+/// What binds the ServiceAccount `name` by its name, if anything in the stream does: a cloud
+/// workload-identity annotation on its document, or a RoleBinding or ClusterRoleBinding whose
+/// subjects name it (in its namespace, or without one; or as the user
+/// `system:serviceaccount:<namespace>:<name>`). A copy under another name would lose that
+/// binding.
+fn bound_by_name(
+    docs: &Documents,
+    account: Option<&Document>,
+    name: &str,
+    namespace: Option<&str>,
+) -> Result<Option<String>> {
+    if let Some(doc) = account {
+        let value = doc.parse()?;
+        if let Some(key) = value["metadata"]["annotations"]
+            .as_object()
+            .into_iter()
+            .flat_map(|a| a.keys())
+            .find(|k| {
+                IDENTITY_ANNOTATION_PREFIXES
+                    .iter()
+                    .any(|p| k.starts_with(p))
+            })
+        {
+            return Ok(Some(format!("annotation {key}")));
+        }
+    }
+    let namespace = account
+        .and_then(|d| d.head.namespace.as_deref())
+        .or(namespace);
+    for doc in docs.iter() {
+        let kind = doc.kind().unwrap_or_default();
+        if !matches!(kind, "RoleBinding" | "ClusterRoleBinding") {
+            continue;
+        }
+        let value = doc.parse()?;
+        let names_it = value["subjects"].as_array().is_some_and(|subjects| {
+            subjects.iter().any(|s| match s["kind"].as_str() {
+                Some("ServiceAccount") => {
+                    s["name"] == name && same_namespace(s["namespace"].as_str(), namespace)
+                }
+                // The account's user name: system:serviceaccount:<namespace>:<name>.
+                Some("User") => s["name"]
+                    .as_str()
+                    .and_then(|u| u.strip_prefix("system:serviceaccount:"))
+                    .and_then(|u| u.split_once(':'))
+                    .is_some_and(|(ns, n)| n == name && same_namespace(Some(ns), namespace)),
+                _ => false,
+            })
+        });
+        if names_it {
+            return Ok(Some(format!("{kind}/{}", doc.name().unwrap_or_default())));
+        }
+    }
+    Ok(None)
 }
 
 /// The document to copy: the release resource if there is one, else the (unsuitable) hook.
@@ -278,13 +375,14 @@ fn register(
     dep: &Dependency,
     events: &[String],
     cx: &Context,
+    bound_by: Option<String>,
 ) -> usize {
     let (job_weight, migration) = (cx.job_weight, cx.migration);
     if let Some(&i) = copies.by_source.get(&(doc.index, events.to_vec())) {
         copies.list[i].weight = copies.list[i].weight.min(job_weight - 1);
         return i;
     }
-    let name = if dep.kind == RefKind::ServiceAccount && !cx.argocd {
+    let name = if bound_by.is_some() {
         dep.name.clone()
     } else {
         copy_name(docs, copies, doc, dep, events)
@@ -303,6 +401,7 @@ fn register(
         unsuitable_hook: doc
             .is_hook()
             .then(|| (doc.hook_events().join(","), doc.hook_weight())),
+        bound_by,
     });
     copies.list.len() - 1
 }

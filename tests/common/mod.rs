@@ -2,6 +2,19 @@
 //! a user would see into one snapshot text.
 #![allow(dead_code)]
 
+/// Unwraps a required tool, or ends the test (skipped) when it is missing (`helm::missing`).
+#[allow(unused_macros)]
+macro_rules! need {
+    ($tool:expr) => {
+        match $tool {
+            Some(t) => t,
+            None => return,
+        }
+    };
+}
+
+pub mod cluster;
+pub mod helm;
 pub mod inputs;
 pub mod oracle;
 
@@ -223,22 +236,4 @@ pub fn pipe(command: &mut std::process::Command, input: &[u8]) -> std::process::
     let output = child.wait_with_output().expect("the program ran");
     writer.join().expect("the writer thread");
     output
-}
-
-/// A program on PATH; when it is missing, `None` and the test is skipped with a printed
-/// reason, except under CI (the `CI` environment variable), where nothing may be skipped.
-pub fn program_on_path(program: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(program))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "`{program}` is not on PATH; under CI no test may be skipped"
-        );
-        eprintln!("skipped: `{program}` is not on PATH");
-    }
-    found
 }
