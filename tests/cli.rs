@@ -319,6 +319,29 @@ fn usage_errors_reach_the_report_file() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Run again on its own output with the same flag, it says the migration seems already hoisted.
+#[test]
+fn a_second_run_says_the_migration_is_already_hoisted() {
+    let first = run(
+        &["--container", "deployment/blog:sql-migrate"],
+        &case("init-git-clone-sql-migrate.yaml"),
+    );
+    assert_eq!(first.status.code(), Some(0));
+    let second = run(
+        &["--container", "deployment/blog:sql-migrate"],
+        &first.stdout,
+    );
+    assert_eq!(second.status.code(), Some(1));
+    assert!(second.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("no container named \"sql-migrate\"")
+            && stderr.contains("; the stream already has the hook Job/blog-migration (document ")
+            && stderr.contains("running \"sql-migrate\": the migration seems already hoisted"),
+        "{stderr}"
+    );
+}
+
 /// Run at a terminal with nothing piped in, it says what it expects instead of waiting.
 #[test]
 fn a_terminal_on_stdin_gets_a_hint() {

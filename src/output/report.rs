@@ -3,9 +3,9 @@
 use std::fmt::Write;
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::kube::references::RefKind;
 use crate::plan::dependencies::Outcome;
 use crate::plan::{Migration, Plan};
-use crate::kube::references::RefKind;
 use crate::yaml::edit::{Edited, Removal};
 
 /// The whole account: one block per Job, then the workload edits and the diagnostics.

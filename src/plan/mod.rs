@@ -23,8 +23,8 @@ pub(crate) mod workload_edit;
 
 use serde_json::Value;
 
-use crate::diagnostic::{Diagnostic, DocLabel, Result};
-use crate::input::document::{self, Documents, generated_filename};
+use crate::diagnostic::{Diagnostic, DocLabel, Error, Result};
+use crate::input::document::{self, Document, Documents, generated_filename};
 use crate::kube::label_selector;
 use crate::settings::options::Options;
 use crate::threads;
@@ -141,7 +141,8 @@ fn make_drafts<'m>(
     threads::try_map_halves(marked, parallel, |_, m: &'m Marked| -> Result<Draft<'m>> {
         let doc = docs.get(m.doc);
         let value = doc.parse()?;
-        let hoisted = hoist::hoist(&value, m.kind, &m.container, &m.spec, &doc.label())?;
+        let hoisted = hoist::hoist(&value, m.kind, &m.container, &m.spec, &doc.label())
+            .map_err(|e| already_hoisted(docs, doc, &m.container, e))?;
         let edit = workload_edit::workload_edit(doc, &value, m, &hoisted)?;
         Ok(Draft {
             marked: m,
@@ -151,6 +152,35 @@ fn make_drafts<'m>(
             labels: value.get("metadata").and_then(|m| m.get("labels")).cloned(),
         })
     })
+}
+
+/// A container that is not there may have been hoisted already: run on its own output, the
+/// tool finds the workload without it and the hook Job beside it. Says so.
+fn already_hoisted(docs: &Documents, doc: &Document, container: &str, error: Error) -> Error {
+    if !error.0.message.starts_with("no container named") {
+        return error;
+    }
+    let name = naming::default_name(doc.name().unwrap_or_default());
+    let ns = doc.head.namespace.as_deref();
+    let runs_it = |job: &&Document| {
+        job.is_hook()
+            && job.value().is_ok_and(|v| {
+                v.pointer("/spec/template/spec/containers")
+                    .and_then(Value::as_array)
+                    .is_some_and(|cs| cs.iter().any(|c| c["name"] == container))
+            })
+    };
+    match docs.find("Job", ns, &name).find(runs_it) {
+        Some(job) => {
+            let mut error = error;
+            error.0.message.push_str(&format!(
+                "; the stream already has the hook {} running {container:?}: the migration seems already hoisted (was migration-hook run twice on this stream?)",
+                job.label()
+            ));
+            error
+        }
+        None => error,
+    }
 }
 
 /// Plans the run (on two threads for a large input).

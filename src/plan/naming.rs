@@ -38,11 +38,7 @@ pub(crate) fn job_names<'a>(
                 wanted.to_string()
             }
             None => {
-                let workload = doc.name().unwrap_or("workload");
-                let base = naming::fit(
-                    &format!("{}-migration", naming::sanitize(workload)),
-                    naming::MAX_JOB_NAME,
-                );
+                let base = default_name(doc.name().unwrap_or("workload"));
                 if taken_by(&base).is_none() {
                     base
                 } else {
@@ -66,4 +62,13 @@ pub(crate) fn job_names<'a>(
         names.push(name);
     }
     Ok(names)
+}
+
+/// `<workload>-migration`, fitted to the Job name limit: the name a Job gets unless it is taken
+/// or another was asked for.
+pub(crate) fn default_name(workload: &str) -> String {
+    naming::fit(
+        &format!("{}-migration", naming::sanitize(workload)),
+        naming::MAX_JOB_NAME,
+    )
 }
