@@ -224,11 +224,8 @@ pub fn scan_head(body: &str) -> Option<Scanned<'_>> {
                         kind: head.kind.take(),
                         ..Head::default()
                     };
-                    if !lex::is_blank_or_comment(rest) {
-                        if strip_comment(rest).trim() == "{}" {
-                            continue;
-                        }
-                        return None;
+                    if map_start(rest)? == MapStart::Empty {
+                        continue;
                     }
                     section = Section::Metadata;
                     meta_indent = 0;
@@ -274,11 +271,8 @@ pub fn scan_head(body: &str) -> Option<Scanned<'_>> {
                             head.hook_weight = None;
                             head.filename = None;
                             head.marked = false;
-                            if !lex::is_blank_or_comment(rest) {
-                                if strip_comment(rest).trim() == "{}" {
-                                    continue;
-                                }
-                                return None;
+                            if map_start(rest)? == MapStart::Empty {
+                                continue;
                             }
                             section = Section::Annotations;
                             annotation_indent = 0;
@@ -464,16 +458,16 @@ fn read_map<'b>(
             }
             // A key of the path, (re-)entered: the last of duplicates wins, whole.
             found = None;
-            if lex::is_blank_or_comment(rest) {
-                indents.push(None);
-                in_other = false;
-            } else if strip_comment(rest).trim() == "{}" {
-                // An empty map.
-                if depth + 1 == path.len() {
-                    found = Some(Vec::new());
+            match map_start(rest)? {
+                MapStart::Below => {
+                    indents.push(None);
+                    in_other = false;
                 }
-            } else {
-                return None;
+                MapStart::Empty => {
+                    if depth + 1 == path.len() {
+                        found = Some(Vec::new());
+                    }
+                }
             }
         } else if keep(&key) {
             // A plain number is not a string (`read_scalar` spells some out as text).
@@ -677,6 +671,27 @@ fn split_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
     };
     let key = content[..colon].trim_end_matches(' ');
     Some((Cow::Borrowed(key), &content[colon + 1..]))
+}
+
+/// How the value of a key whose map a scanner enters starts.
+#[derive(PartialEq, Eq)]
+enum MapStart {
+    /// Nothing on the key's line: the map (or a null) is on the lines below.
+    Below,
+    /// `{}`: an empty map.
+    Empty,
+}
+
+/// [`MapStart`] of the rest of a `key:` line; `None` for anything else (a flow map with
+/// entries, a scalar): not read.
+fn map_start(rest: &str) -> Option<MapStart> {
+    if lex::is_blank_or_comment(rest) {
+        Some(MapStart::Below)
+    } else if strip_comment(rest).trim() == "{}" {
+        Some(MapStart::Empty)
+    } else {
+        None
+    }
 }
 
 /// A value we skip must still not hide lines from us: a quoted scalar that does not close on its
