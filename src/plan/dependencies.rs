@@ -24,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
-use crate::diagnostic::{Diagnostic, Result};
+use crate::diagnostic::{Diagnostic, DocLabel, Error, Result};
 use crate::input::document::{Document, Documents, is_mark_key, same_namespace};
 use crate::kube::keys;
 use crate::kube::naming;
@@ -118,6 +118,47 @@ pub(crate) struct Context<'a> {
     pub(crate) job_label: &'a str,
     /// The output is for Argo CD (never a same-name ServiceAccount copy).
     pub(crate) argocd: bool,
+    /// What an object the stream lacks may be without being a predicted failure: named by the
+    /// user's own settings (`env-from-secret`, `env`, `service-account`), used by the workload
+    /// beside the migration, or acknowledged with `expect-external` (`KIND/NAME` each).
+    pub(crate) known_external: &'a [String],
+    /// The marked workload, for messages.
+    pub(crate) workload: &'a DocLabel,
+}
+
+/// `KIND/NAME` of what a workload's pod uses beside the hoisted init container (`hoisted`,
+/// its index among the init containers): every other container's references, the pod's own
+/// (service account, pull secrets), and the volumes a staying container mounts.
+pub(crate) fn used_beside_migration(pod_spec: &Value, hoisted: Option<usize>) -> Vec<String> {
+    let skipped = hoisted.map(|i| format!("initContainers[{i}]."));
+    let mounted: HashSet<&str> = ["initContainers", "containers"]
+        .into_iter()
+        .flat_map(|list| {
+            pod_spec
+                .get(list)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .filter(move |(i, _)| !(list == "initContainers" && Some(*i) == hoisted))
+                .map(|(_, c)| c)
+        })
+        .flat_map(|c| c.get("volumeMounts").and_then(Value::as_array).into_iter().flatten())
+        .filter_map(|m| m.get("name").and_then(Value::as_str))
+        .collect();
+    let volume_name = |field: &str| -> Option<&str> {
+        let index: usize = field.strip_prefix("volumes[")?.split(']').next()?.parse().ok()?;
+        pod_spec.get("volumes")?.get(index)?.get("name")?.as_str()
+    };
+    references::collect(pod_spec)
+        .into_iter()
+        .filter(|r| skipped.as_deref().is_none_or(|s| !r.field.starts_with(s)))
+        .filter(|r| {
+            !r.field.starts_with("volumes[")
+                || volume_name(&r.field).is_some_and(|v| mounted.contains(v))
+        })
+        .map(|r| format!("{}/{}", r.kind.kind(), r.name))
+        .collect()
 }
 
 /// Resolves the dependencies of one migration's pod spec and points it at the copies.
@@ -177,10 +218,16 @@ pub(crate) fn resolve_dependencies(
                 )));
             }
             Outcome::External if !dep.optional && !is_default_account(dep) => {
+                let id = format!("{}/{}", dep.kind.kind(), dep.name);
+                if !cx.known_external.contains(&id) {
+                    return Err(Error::new(format!(
+                        "{job_label} uses {id} ({}), which is not in the rendered chart and which nothing else in the workload uses: unless it is created outside the release, the migration pod would wait for it until Helm's timeout. If it is, say so with migration-hook/expect-external: {id} (or --expect-external {id})",
+                        dep.fields.join(", ")
+                    ))
+                    .at(cx.workload));
+                }
                 diagnostics.push(Diagnostic::warning(format!(
-                    "{job_label} uses {}/{} ({}), which is not in the rendered chart: it must exist before install",
-                    dep.kind.kind(),
-                    dep.name,
+                    "{job_label} uses {id} ({}), which is not in the rendered chart: it must exist before install",
                     dep.fields.join(", ")
                 )));
             }

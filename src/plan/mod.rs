@@ -90,6 +90,9 @@ pub(crate) struct Draft<'m> {
     edit: Option<WorkloadEdit>,
     /// The workload's `metadata.labels` (the Job carries them).
     labels: Option<Value>,
+    /// `KIND/NAME` of what the workload uses beside the migration (an object the stream lacks
+    /// is then the release's known dependency, not a predicted failure).
+    used_beside: Vec<String>,
 }
 
 /// What every migration of a run looks up, gathered once.
@@ -144,14 +147,42 @@ fn make_drafts<'m>(
         let hoisted = hoist::hoist(&value, m.kind, &m.container, &m.spec, &doc.label())
             .map_err(|e| already_hoisted(docs, doc, &m.container, e))?;
         let edit = workload_edit::workload_edit(doc, &value, m, &hoisted)?;
+        let hoisted_init = hoisted.init_index;
         Ok(Draft {
             marked: m,
             settings: Settings::from_spec(&m.spec),
             hoisted,
             edit,
             labels: value.get("metadata").and_then(|m| m.get("labels")).cloned(),
+            used_beside: m
+                .kind
+                .template(&value)
+                .and_then(|t| t.get("spec"))
+                .map(|pod| dependencies::used_beside_migration(pod, hoisted_init))
+                .unwrap_or_default(),
         })
     })
+}
+
+/// `KIND/NAME` of the objects a migration may read without the stream having them: those the
+/// workload uses beside the migration, those the user's own settings name, and those
+/// acknowledged with `expect-external`.
+fn known_external(draft: &Draft) -> Vec<String> {
+    let spec = &draft.marked.spec;
+    let mut known = draft.used_beside.clone();
+    known.extend(spec.expect_external.iter().flatten().cloned());
+    known.extend(spec.env_from_secrets.iter().flatten().map(|s| format!("Secret/{s}")));
+    known.extend(spec.service_account.iter().map(|s| format!("ServiceAccount/{s}")));
+    for var in spec.env.iter().flatten() {
+        let from = &var["valueFrom"];
+        if let Some(name) = from["secretKeyRef"]["name"].as_str() {
+            known.push(format!("Secret/{name}"));
+        }
+        if let Some(name) = from["configMapKeyRef"]["name"].as_str() {
+            known.push(format!("ConfigMap/{name}"));
+        }
+    }
+    known
 }
 
 /// A container that is not there may have been hoisted already: run on its own output, the
@@ -304,6 +335,7 @@ fn build(
         diagnostics,
     );
 
+    let known_external = known_external(first);
     let dependencies = dependencies::resolve_dependencies(
         docs,
         &mut template["spec"],
@@ -314,6 +346,8 @@ fn build(
             migration: index,
             job_label: &job_label,
             argocd: cx.argocd,
+            known_external: &known_external,
+            workload: &doc.label(),
         },
         copies,
         diagnostics,

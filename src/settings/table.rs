@@ -7,7 +7,9 @@
 //! Adding a setting is one row here, plus the code that uses its value (hoist, job, …).
 
 use super::mark::{Lands, settings};
-use super::values::{DeletePolicy, Env, Hook, Int, JobName, List, Name, Strings, Volumes};
+use super::values::{
+    DeletePolicy, Env, Hook, Int, JobName, List, Name, ObjectRefs, Strings, Volumes,
+};
 
 settings! {
     /// The container to hoist (an init container or a main container); required
@@ -61,6 +63,12 @@ settings! {
     /// ServiceAccount for the Job only
     service_account: String = Name("a ServiceAccount name"),
         key "service-account", config "serviceAccountName", value "NAME", flag Once,
+        lands Lands::Pod;
+    /// Objects the migration reads that the release does not render and nothing else in the
+    /// workload uses, acknowledged as created outside the release, comma-separated KIND/NAME
+    /// (for example Secret/db-admin). Without it, such a reference is an error. Repeatable
+    expect_external: Vec<String> = ObjectRefs,
+        key "expect-external", config "expectExternal", value "KIND/NAME", flag Repeated,
         lands Lands::Pod;
     /// Volumes the Job gets differently, comma-separated: VOLUME=emptyDir (a scratch
     /// directory instead) or VOLUME=drop (not mounted in the Job). Repeatable

@@ -194,6 +194,40 @@ fn hook_events(events: Vec<String>) -> Result<HookChoice, String> {
     Ok(HookChoice::Events(events))
 }
 
+/// Object references `KIND/NAME` (Secret, ConfigMap, ServiceAccount, PersistentVolumeClaim;
+/// the kind case-insensitive, written back in its usual spelling), comma-separated in text,
+/// a string or a sequence in the config. Repeated flags add up.
+pub(crate) struct ObjectRefs;
+
+impl Kind for ObjectRefs {
+    type Value = Vec<String>;
+    fn read_text(&self, text: &str) -> Result<Vec<String>, String> {
+        names(text).iter().map(|r| object_ref(r)).collect()
+    }
+    fn read_config(&self, value: &Value) -> Result<Vec<String>, String> {
+        config_list(value)?.iter().map(|r| object_ref(r)).collect()
+    }
+    fn read_flags(&self, values: &[String]) -> Result<Vec<String>, String> {
+        values.iter().flat_map(|v| names(v)).map(|r| object_ref(&r)).collect()
+    }
+}
+
+fn object_ref(text: &str) -> Result<String, String> {
+    const KINDS: [&str; 4] = ["Secret", "ConfigMap", "ServiceAccount", "PersistentVolumeClaim"];
+    let (kind, name) = text
+        .split_once('/')
+        .map(|(k, n)| (k.trim(), n.trim()))
+        .filter(|(_, n)| !n.is_empty())
+        .ok_or_else(|| format!("{text:?}: expected KIND/NAME, like Secret/db-admin"))?;
+    let kind = KINDS
+        .into_iter()
+        .find(|k| k.eq_ignore_ascii_case(kind))
+        .ok_or_else(|| {
+            format!("{text:?}: {kind:?} is not a kind a pod reads; use Secret, ConfigMap, ServiceAccount or PersistentVolumeClaim")
+        })?;
+    Ok(format!("{kind}/{name}"))
+}
+
 /// Helm hook delete policies, comma-separated.
 pub(crate) struct DeletePolicy;
 
@@ -435,6 +469,16 @@ mod tests {
         assert!(Volumes.read_text("data=hostPath").is_err());
         assert!(Volumes.read_text("data").is_err());
         assert!(Volumes.read_text("").is_err());
+    }
+
+    #[test]
+    fn object_refs() {
+        assert_eq!(
+            ObjectRefs.read_text("secret/a, ConfigMap/b"),
+            Ok(vec!["Secret/a".to_string(), "ConfigMap/b".to_string()])
+        );
+        assert!(ObjectRefs.read_text("Deployment/a").is_err());
+        assert!(ObjectRefs.read_text("a").is_err());
     }
 
     #[test]
