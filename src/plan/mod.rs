@@ -105,8 +105,8 @@ struct Draft<'m> {
     marked: &'m Marked,
     hoisted: Hoisted,
     settings: Settings,
-    /// The workload's own edit.
-    edit: Option<WorkloadEdit>,
+    /// The workload's own edit (and the edit of the Deployment a Rollout's workloadRef names).
+    edits: Vec<WorkloadEdit>,
     /// The workload's `metadata.labels` (the Job carries them).
     labels: Option<Value>,
 }
@@ -138,13 +138,34 @@ fn make_drafts<'m>(
     let make = |m: &'m Marked| -> Result<Draft<'m>> {
         let doc = docs.get(m.doc);
         let value = doc.parse()?;
-        let hoisted = hoist::hoist(&value, m.kind, &m.container, &m.spec, &doc.label())?;
-        let edit = workload_edit(doc, &value, m, &hoisted)?;
+        // An Argo Rollout's workloadRef: the template, and the init container, are the Deployment's.
+        let source = m.template_source.map(|i| docs.get(i));
+        let source_value = source.map(Document::parse).transpose()?;
+        let (from, from_value, from_kind) = match (source, &source_value) {
+            (Some(d), Some(v)) => (d, v.as_ref(), WorkloadKind::Deployment),
+            _ => (doc, value.as_ref(), m.kind),
+        };
+        let around = hoist::Surroundings::of(docs, doc);
+        let mut hoisted = hoist::hoist(
+            from_value,
+            from_kind,
+            &m.container,
+            &m.spec,
+            &from.label(),
+            &around,
+        )?;
+        hoisted.template_from = source.map(Document::label);
+        let mut edits = Vec::new();
+        let own_init = if source.is_some() { None } else { hoisted.init_index };
+        edits.extend(workload_edit(doc, &value, m.kind, own_init)?);
+        if let (Some(d), Some(v)) = (source, &source_value) {
+            edits.extend(workload_edit(d, v, from_kind, hoisted.init_index)?);
+        }
         Ok(Draft {
             marked: m,
             settings: Settings::from_spec(&m.spec),
             hoisted,
-            edit,
+            edits,
             labels: value.get("metadata").and_then(|m| m.get("labels")).cloned(),
         })
     };
@@ -226,7 +247,8 @@ fn plan_in<'d, 's>(
     drop(lookups);
     add_copies_in_order(docs, &mut plan, &copies, threads)?;
     plan.copies = copies.list;
-    plan.edits = drafts.into_iter().filter_map(|d| d.edit).collect();
+    plan.edits = drafts.into_iter().flat_map(|d| d.edits).collect();
+    plan.edits.sort_by_key(|e| e.doc);
     if plan.migrations.is_empty() && options.container_flags.is_empty() && options.config.is_empty()
     {
         plan.candidates = candidates::find(docs);
@@ -607,20 +629,19 @@ fn add_copies_in_order(
     Ok(())
 }
 
-/// The marked workload minus the hoisted init container and our annotations.
+/// The workload minus the hoisted init container (at `init_index`) and our annotations.
 fn workload_edit(
     doc: &Document,
     value: &Value,
-    marked: &Marked,
-    hoisted: &Hoisted,
+    kind: WorkloadKind,
+    init_index: Option<usize>,
 ) -> Result<Option<WorkloadEdit>> {
-    let kind: WorkloadKind = marked.kind;
     // Paths of static names: thousands of edits are kept until the output is written.
     let at = |tail: &[&'static str]| -> Vec<&'static str> {
         kind.template_path().iter().chain(tail).copied().collect()
     };
     let mut removals = Vec::new();
-    if let Some(i) = hoisted.init_index {
+    if let Some(i) = init_index {
         removals.push(Removal::Item {
             path: at(&["spec", "initContainers"]),
             index: i,
