@@ -90,9 +90,9 @@ pub(crate) fn injections(pod: &Meta, namespace: Option<(&str, &Meta)>) -> Vec<In
         None => {
             let ns_istio = namespace.and_then(|(name, ns)| {
                 match (ns.label(ISTIO_INJECTION), ns.label(ISTIO_REV)) {
-                    (Some("enabled"), _) => Some(format!(
-                        "namespace {name} label {ISTIO_INJECTION}=enabled"
-                    )),
+                    (Some("enabled"), _) => {
+                        Some(format!("namespace {name} label {ISTIO_INJECTION}=enabled"))
+                    }
                     (Some(_), _) => None,
                     (None, Some(rev)) => Some(format!("namespace {name} label {ISTIO_REV}={rev}")),
                     (None, None) => None,
@@ -117,8 +117,9 @@ pub(crate) fn injections(pod: &Meta, namespace: Option<(&str, &Meta)>) -> Vec<In
             .or_else(|| meta.label(LINKERD_INJECT).map(|v| (v.to_string(), "label")))
     };
     let because = match linkerd(pod) {
-        Some((v, how)) => (v == "enabled" || v == "ingress")
-            .then(|| format!("pod {how} {LINKERD_INJECT}={v}")),
+        Some((v, how)) => {
+            (v == "enabled" || v == "ingress").then(|| format!("pod {how} {LINKERD_INJECT}={v}"))
+        }
         None => namespace.and_then(|(name, ns)| {
             linkerd(ns)
                 .filter(|(v, _)| v == "enabled" || v == "ingress")
@@ -149,7 +150,9 @@ pub(crate) fn ask_native(metadata: &mut Map<String, Value>, mesh: Mesh) -> Strin
             format!(
                 "{LINKERD_NATIVE_ALPHA} and {LINKERD_NATIVE_BETA}: \"true\" (Linkerd ≥ 2.15){}",
                 if removed {
-                    format!(", {LINKERD_WAIT_BEFORE_EXIT} removed (Linkerd refuses it with a native sidecar)")
+                    format!(
+                        ", {LINKERD_WAIT_BEFORE_EXIT} removed (Linkerd refuses it with a native sidecar)"
+                    )
                 } else {
                     String::new()
                 }
@@ -228,7 +231,8 @@ mod tests {
 
     #[test]
     fn native_and_off() {
-        let mut m = json!({"annotations": {"config.alpha.linkerd.io/proxy-wait-before-exit-seconds": "5"}});
+        let mut m =
+            json!({"annotations": {"config.alpha.linkerd.io/proxy-wait-before-exit-seconds": "5"}});
         ask_native(m.as_object_mut().unwrap(), Mesh::Linkerd);
         assert_eq!(
             m,

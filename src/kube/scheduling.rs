@@ -38,7 +38,9 @@ pub(crate) fn drop_self_blocking(
                     if blocks {
                         dropped.push(format!(
                             "affinity.podAntiAffinity.{REQUIRED}[{i}] (topologyKey {})",
-                            term.get("topologyKey").and_then(Value::as_str).unwrap_or("?")
+                            term.get("topologyKey")
+                                .and_then(Value::as_str)
+                                .unwrap_or("?")
                         ));
                     }
                     i += 1;
@@ -165,9 +167,13 @@ mod tests {
         };
         let dropped = drop_self_blocking(pod.as_object_mut().unwrap(), &app(), &ns);
         assert_eq!(dropped.len(), 2, "{dropped:?}");
-        let terms = &pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"];
+        let terms =
+            &pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"];
         assert_eq!(terms.as_array().unwrap().len(), 2);
-        assert_eq!(pod["topologySpreadConstraints"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            pod["topologySpreadConstraints"].as_array().unwrap().len(),
+            1
+        );
     }
 
     #[test]

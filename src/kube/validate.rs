@@ -142,7 +142,8 @@ pub(crate) fn label_value(value: &str) -> Result<(), String> {
 fn label_syntax(s: &str) -> bool {
     let alnum = |b: u8| b.is_ascii_alphanumeric();
     s.len() <= 63
-        && s.bytes().all(|b| alnum(b) || matches!(b, b'-' | b'_' | b'.'))
+        && s.bytes()
+            .all(|b| alnum(b) || matches!(b, b'-' | b'_' | b'.'))
         && s.bytes().next().is_some_and(alnum)
         && s.bytes().last().is_some_and(alnum)
 }

@@ -237,7 +237,8 @@ pub(crate) fn hoist(
         new_pod.insert("serviceAccountName".into(), Value::String(sa.clone()));
     }
 
-    let app_labels = label_selector::labels_of(template.get("metadata").and_then(|m| m.get("labels")));
+    let app_labels =
+        label_selector::labels_of(template.get("metadata").and_then(|m| m.get("labels")));
     if spec.scheduling.as_deref() != Some("keep") {
         let namespace = scheduling::Namespace {
             name: around.namespace.as_deref(),

@@ -156,7 +156,11 @@ fn make_drafts<'m>(
         )?;
         hoisted.template_from = source.map(Document::label);
         let mut edits = Vec::new();
-        let own_init = if source.is_some() { None } else { hoisted.init_index };
+        let own_init = if source.is_some() {
+            None
+        } else {
+            hoisted.init_index
+        };
         edits.extend(workload_edit(doc, &value, m.kind, own_init)?);
         if let (Some(d), Some(v)) = (source, &source_value) {
             edits.extend(workload_edit(d, v, from_kind, hoisted.init_index)?);

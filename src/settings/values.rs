@@ -351,7 +351,11 @@ impl Kind for OneOf {
         if self.0.contains(&word.as_str()) {
             Ok(word)
         } else {
-            Err(format!("expected {}, got {:?}", self.0.join(" or "), text.trim()))
+            Err(format!(
+                "expected {}, got {:?}",
+                self.0.join(" or "),
+                text.trim()
+            ))
         }
     }
     fn read_config(&self, value: &Value) -> Result<String, String> {
@@ -381,7 +385,8 @@ impl StringMap {
             return Err(self.expected());
         }
         for (key, value) in &map {
-            validate::qualified_name(key).map_err(|e| format!("{} key {key:?}: {e}", self.what()))?;
+            validate::qualified_name(key)
+                .map_err(|e| format!("{} key {key:?}: {e}", self.what()))?;
             if key.starts_with(keys::MARK_PREFIX) {
                 return Err(format!(
                     "{} key {key:?}: keys under {} are migration-hook's own settings, never copied to the Job",
@@ -412,7 +417,10 @@ impl Kind for StringMap {
             .iter()
             .map(|(k, v)| match v {
                 Value::String(s) => Ok((k.clone(), s.clone())),
-                _ => Err(format!("{}; the value of {k:?} is not a string", self.expected())),
+                _ => Err(format!(
+                    "{}; the value of {k:?} is not a string",
+                    self.expected()
+                )),
             })
             .collect::<Result<_, _>>()?;
         self.check(map)
@@ -539,8 +547,15 @@ mod tests {
         assert!(labels.read_text(r#"{"migration-hook/x": "x"}"#).is_err());
         assert!(labels.read_text(r#"{"team": 3}"#).is_err());
         let annotations = StringMap { labels: false };
-        assert!(annotations.read_text(r#"{"note": "any text at all"}"#).is_ok());
-        assert_eq!(OneOf(&["auto", "keep"]).read_text(" Keep"), Ok("keep".into()));
+        assert!(
+            annotations
+                .read_text(r#"{"note": "any text at all"}"#)
+                .is_ok()
+        );
+        assert_eq!(
+            OneOf(&["auto", "keep"]).read_text(" Keep"),
+            Ok("keep".into())
+        );
         assert!(OneOf(&["auto", "keep"]).read_text("drop").is_err());
     }
 
