@@ -82,7 +82,7 @@ pub(crate) fn injections(pod: &Meta, namespace: Option<(&str, &Meta)>) -> Vec<In
         .map(|v| (v, "label"))
         .or_else(|| pod.annotation(ISTIO_INJECT).map(|v| (v, "annotation")));
     match pod_istio {
-        Some((v, how)) if v == "true" => out.push(Injection {
+        Some(("true", how)) => out.push(Injection {
             mesh: Mesh::Istio,
             because: format!("pod {how} {ISTIO_INJECT}=true"),
         }),

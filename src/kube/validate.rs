@@ -67,40 +67,6 @@ pub(crate) fn env_var(var: &Value) -> Result<(), String> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn finds_misspelled_fields() {
-        let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "x"},
-            "spec": {"backofflimit": 3, "template": {"spec": {"containers": [{"name": "c", "imagePullPolicyy": "Always"}]}}}});
-        let lost = dropped_fields::<k8s_openapi::api::batch::v1::Job>(&job).unwrap();
-        assert_eq!(
-            lost,
-            [
-                ".spec.backofflimit",
-                ".spec.template.spec.containers[0].imagePullPolicyy"
-            ]
-        );
-    }
-
-    #[test]
-    fn env_vars() {
-        assert!(env_var(&json!({"name": "A", "value": "x"})).is_ok());
-        assert!(env_var(&json!({"name": "A", "valu": "x"})).is_err());
-        assert!(env_var(&json!({"value": "x"})).is_err());
-        let e = env_var(&json!({"name": "A", "value": 3})).unwrap_err();
-        assert!(!e.contains('3'), "values are never echoed: {e}");
-        let e = env_var(&json!({"name": "TOKEN", "valu": "hunter2"})).unwrap_err();
-        assert_eq!(
-            e,
-            "env \"TOKEN\" is not a Kubernetes EnvVar: unknown field valu"
-        );
-    }
-}
-
 /// A label or annotation key: an optional DNS-1123 subdomain prefix and `/`, then a name of at
 /// most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit.
 pub(crate) fn qualified_name(key: &str) -> Result<(), String> {
@@ -146,4 +112,38 @@ fn label_syntax(s: &str) -> bool {
             .all(|b| alnum(b) || matches!(b, b'-' | b'_' | b'.'))
         && s.bytes().next().is_some_and(alnum)
         && s.bytes().last().is_some_and(alnum)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn finds_misspelled_fields() {
+        let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "x"},
+            "spec": {"backofflimit": 3, "template": {"spec": {"containers": [{"name": "c", "imagePullPolicyy": "Always"}]}}}});
+        let lost = dropped_fields::<k8s_openapi::api::batch::v1::Job>(&job).unwrap();
+        assert_eq!(
+            lost,
+            [
+                ".spec.backofflimit",
+                ".spec.template.spec.containers[0].imagePullPolicyy"
+            ]
+        );
+    }
+
+    #[test]
+    fn env_vars() {
+        assert!(env_var(&json!({"name": "A", "value": "x"})).is_ok());
+        assert!(env_var(&json!({"name": "A", "valu": "x"})).is_err());
+        assert!(env_var(&json!({"value": "x"})).is_err());
+        let e = env_var(&json!({"name": "A", "value": 3})).unwrap_err();
+        assert!(!e.contains('3'), "values are never echoed: {e}");
+        let e = env_var(&json!({"name": "TOKEN", "valu": "hunter2"})).unwrap_err();
+        assert_eq!(
+            e,
+            "env \"TOKEN\" is not a Kubernetes EnvVar: unknown field valu"
+        );
+    }
 }
