@@ -3,8 +3,10 @@
 
 pub(crate) mod keys;
 pub(crate) mod label_selector;
+pub(crate) mod mesh;
 pub(crate) mod naming;
 pub(crate) mod references;
+pub(crate) mod scheduling;
 pub(crate) mod sidecars;
 pub mod validate;
 pub mod workload;

@@ -162,6 +162,53 @@ pub(crate) fn env_var(var: &Value) -> std::result::Result<(), String> {
     check_env_var(var).map_err(Error::into_message)
 }
 
+/// A label or annotation key: an optional DNS-1123 subdomain prefix and `/`, then a name of at
+/// most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit.
+pub(crate) fn qualified_name(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    if let Some(prefix) = prefix {
+        let subdomain = !prefix.is_empty()
+            && prefix.len() <= 253
+            && prefix.split('.').all(|part| {
+                !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && !part.starts_with('-')
+                    && !part.ends_with('-')
+            });
+        if !subdomain {
+            return Err("the prefix before '/' must be a DNS subdomain (lower-case letters, digits, '-' and '.')".into());
+        }
+    }
+    if name.is_empty() || !label_syntax(name) {
+        return Err("the name must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (and at most one '/')".into());
+    }
+    Ok(())
+}
+
+/// A label value: empty, or at most 63 letters, digits, `-`, `_` and `.`, starting and ending
+/// with a letter or digit.
+pub(crate) fn label_value(value: &str) -> Result<(), String> {
+    if value.is_empty() || label_syntax(value) {
+        Ok(())
+    } else {
+        Err("is not a valid label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit".into())
+    }
+}
+
+fn label_syntax(s: &str) -> bool {
+    let alnum = |b: u8| b.is_ascii_alphanumeric();
+    s.len() <= 63
+        && s.bytes()
+            .all(|b| alnum(b) || matches!(b, b'-' | b'_' | b'.'))
+        && s.bytes().next().is_some_and(alnum)
+        && s.bytes().last().is_some_and(alnum)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

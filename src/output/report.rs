@@ -30,7 +30,10 @@ pub fn explain(plan: &Plan) -> String {
                     let container = plan
                         .migrations
                         .iter()
-                        .find(|m| m.sources.iter().any(|s| s.index == e.doc))
+                        .find(|m| {
+                            m.sources.iter().any(|s| s.index == e.doc)
+                                || m.hoisted.template_from.as_ref().map(|t| t.index) == Some(e.doc)
+                        })
                         .map(|m| m.container.as_str())
                         .unwrap_or_default();
                     writeln!(out, "  removed initContainers[{index}] {container:?}")
@@ -124,6 +127,12 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
         let _ = writeln!(out, "  from {source}");
     }
     let h = &m.hoisted;
+    if let Some(from) = &h.template_from {
+        let _ = writeln!(
+            out,
+            "  pod template from {from} (the Rollout's spec.workloadRef: Argo Rollouts runs that template, so the workload edit is made there)"
+        );
+    }
     let _ = writeln!(
         out,
         "  container {:?} ({})",
@@ -134,6 +143,17 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
             "main container, stays in the workload"
         }
     );
+    if let Some(dropped) = &h.entrypoint_of_image {
+        let _ = writeln!(
+            out,
+            "  image override without command or args: the image's own entrypoint runs{}",
+            if dropped.is_empty() {
+                String::new()
+            } else {
+                format!(" (the container's {} dropped)", dropped.join(" and "))
+            }
+        );
+    }
     list(
         out,
         "stripped from it",
@@ -153,6 +173,22 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
         "volumes replaced or unmounted for the Job",
         &h.overridden_volumes,
     );
+    list(
+        out,
+        "scheduling rules dropped (they select the application's own pods and would keep the Job off their nodes)",
+        &h.dropped_scheduling,
+    );
+    list(out, "added to the pod", &h.added_metadata);
+    for line in &h.mesh {
+        let _ = writeln!(out, "  {line}");
+    }
+    if let Some(was) = &h.default_container_was {
+        let _ = writeln!(
+            out,
+            "  annotation kubectl.kubernetes.io/default-container set to {:?} (it named {was:?}, which the Job does not have)",
+            m.container
+        );
+    }
     if !m.dependencies.is_empty() {
         let _ = writeln!(out, "  needs:");
     }

@@ -5,13 +5,21 @@
 //! - initContainers: those before a marked init container, in order, plus native sidecars;
 //!   regular containers kept as sidecars become native sidecars (first, so that a database
 //!   proxy is up before any init container that needs the database);
-//! - volumes: only those a kept container mounts; `restartPolicy: Never`.
+//! - volumes: only those a kept container mounts; `restartPolicy: Never`;
+//! - scheduling: required anti-affinity terms and DoNotSchedule spread constraints that select
+//!   the application's own pods are dropped (they would keep the Job off the app's nodes);
+//! - metadata: the extra pod labels and annotations asked for, a native mesh sidecar (or none)
+//!   when the pod opts into Istio or Linkerd injection, and `kubectl.kubernetes.io/default-container`
+//!   naming the migration container.
 
 use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 
 use crate::diagnostic::{DocLabel, Error, Result};
-use crate::input::document::is_mark_key;
+use crate::input::document::{Document, Documents, is_mark_key};
+use crate::kube::label_selector;
+use crate::kube::mesh::{self, Meta};
+use crate::kube::scheduling;
 use crate::kube::workload::{WorkloadKind, join_field};
 use crate::kube::{keys, sidecars};
 use crate::settings::mark::MarkSpec;
@@ -41,7 +49,51 @@ pub(crate) struct Hoisted {
     pub(crate) dropped_volumes: Vec<String>,
     /// `VOLUME → emptyDir|drop` for the volumes the `volumes` setting replaced or unmounted.
     pub(crate) overridden_volumes: Vec<String>,
+    /// Scheduling rules dropped because they select the application's own pods.
+    pub(crate) dropped_scheduling: Vec<String>,
+    /// The container `kubectl.kubernetes.io/default-container` named before it was pointed at
+    /// the migration container.
+    pub(crate) default_container_was: Option<String>,
+    /// What was asked of an injecting service mesh, one line per mesh.
+    pub(crate) mesh: Vec<String>,
+    /// The command and args dropped so that the overriding image's own entrypoint runs.
+    pub(crate) entrypoint_of_image: Option<Vec<&'static str>>,
+    /// `label KEY=VALUE` / `annotation KEY` added by the pod-labels and pod-annotations settings.
+    pub(crate) added_metadata: Vec<String>,
+    /// The document the pod template came from, when it is not the marked one (an Argo
+    /// Rollout's `spec.workloadRef`).
+    pub(crate) template_from: Option<DocLabel>,
 }
+
+/// What the stream says around the workload.
+#[derive(Debug, Default)]
+pub(crate) struct Surroundings {
+    /// The workload's namespace.
+    pub(crate) namespace: Option<String>,
+    /// The metadata of its Namespace document, when the stream has one.
+    pub(crate) namespace_meta: Option<Value>,
+}
+
+impl Surroundings {
+    /// The workload's namespace and, when the stream has it, its Namespace's metadata (an
+    /// unreadable Namespace document counts as absent).
+    pub(crate) fn of(docs: &Documents, doc: &Document) -> Surroundings {
+        let namespace = doc.head.namespace.as_deref().map(str::to_string);
+        let namespace_meta = namespace.as_deref().and_then(|ns| {
+            docs.find("Namespace", None, ns)
+                .find(|d| d.head.api_version.as_deref() == Some("v1"))
+                .and_then(|d| d.parse().ok())
+                .and_then(|v| v.get("metadata").cloned())
+        });
+        Surroundings {
+            namespace,
+            namespace_meta,
+        }
+    }
+}
+
+/// `kubectl logs`/`exec` pick this container when none is named.
+const DEFAULT_CONTAINER: &str = "kubectl.kubernetes.io/default-container";
 
 /// Builds the Job's pod template from a marked workload.
 pub(crate) fn hoist(
@@ -50,6 +102,7 @@ pub(crate) fn hoist(
     container: &str,
     spec: &MarkSpec,
     label: &DocLabel,
+    around: &Surroundings,
 ) -> Result<Hoisted> {
     let pod_field = kind.pod_spec_field();
     let err = |message: String, field: &str| Error::new(message).at(label).field(field.to_string());
@@ -98,10 +151,11 @@ pub(crate) fn hoist(
             &marked_field,
         ));
     }
-    if init_index.is_none() && spec.command.is_none() && spec.args.is_none() {
+    if init_index.is_none() && spec.command.is_none() && spec.args.is_none() && spec.image.is_none()
+    {
         return Err(err(
             format!(
-                "{container:?} is the application's main container: as a Job it would run the application server forever. Say what runs the migration with migration-hook/command (and/or migration-hook/args), or --command/--args"
+                "{container:?} is the application's main container: as a Job it would run the application server forever. Say what runs the migration with migration-hook/command (and/or migration-hook/args), or --command/--args; or give a dedicated migration image whose entrypoint is the migration with migration-hook/image (or --image)"
             ),
             &marked_field,
         ));
@@ -118,6 +172,12 @@ pub(crate) fn hoist(
         stripped: Vec::new(),
         dropped_volumes: Vec::new(),
         overridden_volumes: Vec::new(),
+        dropped_scheduling: Vec::new(),
+        default_container_was: None,
+        mesh: Vec::new(),
+        entrypoint_of_image: None,
+        added_metadata: Vec::new(),
+        template_from: None,
     };
 
     let mut new_inits: Vec<Value> = mains
@@ -145,7 +205,21 @@ pub(crate) fn hoist(
         .map(str::to_string)
         .collect();
 
-    let migration = migration_container(marked.clone(), spec, &mut hoisted.stripped);
+    let mut migration = migration_container(marked.clone(), spec, &mut hoisted.stripped);
+    // A main container's command and args start the application; with a dedicated image and
+    // nothing else said, the image's own entrypoint is the migration.
+    if init_index.is_none()
+        && spec.image.is_some()
+        && spec.command.is_none()
+        && spec.args.is_none()
+        && let Some(obj) = migration.as_object_mut()
+    {
+        let dropped: Vec<&'static str> = ["command", "args"]
+            .into_iter()
+            .filter(|k| obj.shift_remove(*k).is_some())
+            .collect();
+        hoisted.entrypoint_of_image = Some(dropped);
+    }
     let mut new_pod = pod.clone();
     set_or_remove(&mut new_pod, "initContainers", new_inits);
     new_pod.insert("containers".into(), Value::Array(vec![migration]));
@@ -163,11 +237,112 @@ pub(crate) fn hoist(
         new_pod.insert("serviceAccountName".into(), Value::String(sa.clone()));
     }
 
+    let app_labels =
+        label_selector::labels_of(template.get("metadata").and_then(|m| m.get("labels")));
+    if spec.scheduling.as_deref() != Some("keep") {
+        let namespace = scheduling::Namespace {
+            name: around.namespace.as_deref(),
+            labels: around
+                .namespace_meta
+                .as_ref()
+                .map(|m| label_selector::labels_of(m.get("labels"))),
+        };
+        hoisted.dropped_scheduling =
+            scheduling::drop_self_blocking(&mut new_pod, &app_labels, &namespace);
+    }
+
+    let mut metadata = template_metadata(template);
+    add_metadata(&mut metadata, spec, &mut hoisted.added_metadata);
+    hoisted.mesh = mesh_sidecar(&mut metadata, spec, around);
+    hoisted.default_container_was = point_default_container(&mut metadata, container);
     hoisted.template = Value::Object(Map::from_iter([
-        ("metadata".to_string(), template_metadata(template)),
+        ("metadata".to_string(), Value::Object(metadata)),
         ("spec".to_string(), Value::Object(new_pod)),
     ]));
     Ok(hoisted)
+}
+
+/// The `pod-labels` and `pod-annotations` settings, over what the pod had. The labels still go
+/// through the label hygiene of `docs/design.md` §8 (no Service of the release may select the
+/// Job's pod).
+fn add_metadata(metadata: &mut Map<String, Value>, spec: &MarkSpec, added: &mut Vec<String>) {
+    for (key, extra, what) in [
+        ("labels", &spec.pod_labels, "label"),
+        ("annotations", &spec.pod_annotations, "annotation"),
+    ] {
+        let Some(extra) = extra else { continue };
+        let slot = metadata
+            .entry(key)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(map) = slot {
+            for (k, v) in extra {
+                map.insert(k.clone(), Value::String(v.clone()));
+                added.push(if what == "label" {
+                    format!("label {k}={v}")
+                } else {
+                    format!("annotation {k}")
+                });
+            }
+        }
+    }
+}
+
+/// Istio or Linkerd injection the pod opts into (itself, or through its Namespace document):
+/// a native sidecar, or none with `mesh-injection: off`. Returns the account's lines.
+fn mesh_sidecar(
+    metadata: &mut Map<String, Value>,
+    spec: &MarkSpec,
+    around: &Surroundings,
+) -> Vec<String> {
+    let injections = {
+        let pod = Meta {
+            labels: metadata.get("labels").and_then(Value::as_object),
+            annotations: metadata.get("annotations").and_then(Value::as_object),
+        };
+        let ns_meta = around.namespace_meta.as_ref().map(|m| Meta {
+            labels: m.get("labels").and_then(Value::as_object),
+            annotations: m.get("annotations").and_then(Value::as_object),
+        });
+        let namespace = around.namespace.as_deref().zip(ns_meta.as_ref());
+        mesh::injections(&pod, namespace)
+    };
+    let off = spec.mesh_injection.as_deref() == Some("off");
+    injections
+        .into_iter()
+        .map(|i| {
+            if off {
+                let set = mesh::turn_off(metadata, i.mesh);
+                format!(
+                    "{} injection ({}) turned off for the Job (mesh-injection: off): {set}",
+                    i.mesh.name(),
+                    i.because
+                )
+            } else {
+                let set = mesh::ask_native(metadata, i.mesh);
+                format!(
+                    "{} injects its proxy ({}); asked for a native sidecar, which stops with the migration: {set}",
+                    i.mesh.name(),
+                    i.because
+                )
+            }
+        })
+        .collect()
+}
+
+/// Points `kubectl.kubernetes.io/default-container` at the migration container when it names
+/// another one (which the Job does not have); returns the name it had.
+fn point_default_container(metadata: &mut Map<String, Value>, container: &str) -> Option<String> {
+    let annotations = metadata.get_mut("annotations")?.as_object_mut()?;
+    let slot = annotations.get_mut(DEFAULT_CONTAINER)?;
+    if slot.as_str() == Some(container) {
+        return None;
+    }
+    let was = match &*slot {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    *slot = Value::String(container.to_string());
+    Some(was)
 }
 
 /// The items of a container list (empty when absent or not a list).
@@ -536,7 +711,7 @@ fn check_mounts(
 }
 
 /// The Job pod's metadata: the template's labels and annotations, minus our own annotations.
-fn template_metadata(template: &Value) -> Value {
+fn template_metadata(template: &Value) -> Map<String, Value> {
     let mut meta = Map::new();
     let source = template.get("metadata");
     if let Some(labels) = source
@@ -555,7 +730,7 @@ fn template_metadata(template: &Value) -> Value {
             meta.insert("annotations".into(), Value::Object(kept));
         }
     }
-    Value::Object(meta)
+    meta
 }
 
 fn is_non_empty(v: &Value) -> bool {
@@ -608,6 +783,7 @@ mod tests {
             "migrate",
             &MarkSpec::default(),
             &label(),
+            &Surroundings::default(),
         )
         .unwrap();
         let pod = &h.template["spec"];
@@ -641,6 +817,7 @@ mod tests {
             "app",
             &MarkSpec::default(),
             &label(),
+            &Surroundings::default(),
         )
         .unwrap_err();
         assert!(e.to_string().contains("main container"), "{e}");
@@ -653,6 +830,7 @@ mod tests {
             "app",
             &spec,
             &label(),
+            &Surroundings::default(),
         )
         .unwrap();
         let c = &h.template["spec"]["containers"][0];
@@ -671,6 +849,7 @@ mod tests {
             "migrat",
             &MarkSpec::default(),
             &label(),
+            &Surroundings::default(),
         )
         .unwrap_err();
         assert!(e.to_string().contains(r#"initContainers: "mesh", "clone", "migrate", "after"; containers: "app", "cloud-sql-proxy", "metrics""#), "{e}");
@@ -687,6 +866,7 @@ mod tests {
             "migrate",
             &spec,
             &label(),
+            &Surroundings::default(),
         )
         .unwrap();
         assert_eq!(h.converted_sidecars, ["metrics"]);
@@ -697,7 +877,8 @@ mod tests {
                 WorkloadKind::Deployment,
                 "migrate",
                 &spec,
-                &label()
+                &label(),
+                &Surroundings::default()
             )
             .is_err()
         );

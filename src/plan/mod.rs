@@ -26,6 +26,7 @@ use serde_json::Value;
 use crate::diagnostic::{Diagnostic, DocLabel, Error, Result};
 use crate::input::document::{self, Document, Documents, generated_filename};
 use crate::kube::label_selector;
+use crate::kube::workload::WorkloadKind;
 use crate::settings::options::Options;
 use crate::threads;
 use dependencies::{Copies, Dependency};
@@ -86,8 +87,8 @@ pub(crate) struct Draft<'m> {
     marked: &'m Marked,
     hoisted: Hoisted,
     settings: Settings,
-    /// The workload's own edit.
-    edit: Option<WorkloadEdit>,
+    /// The workload's own edit (and the edit of the Deployment a Rollout's workloadRef names).
+    edits: Vec<WorkloadEdit>,
     /// The workload's `metadata.labels` (the Job carries them).
     labels: Option<Value>,
     /// `KIND/NAME` of what the workload uses beside the migration (an object the stream lacks
@@ -144,22 +145,52 @@ fn make_drafts<'m>(
     threads::try_map_halves(marked, parallel, |_, m: &'m Marked| -> Result<Draft<'m>> {
         let doc = docs.get(m.doc);
         let value = doc.parse()?;
-        let hoisted = hoist::hoist(&value, m.kind, &m.container, &m.spec, &doc.label())
-            .map_err(|e| already_hoisted(docs, doc, &m.container, e))?;
-        let edit = workload_edit::workload_edit(doc, &value, m, &hoisted)?;
-        let hoisted_init = hoisted.init_index;
+        // An Argo Rollout's workloadRef: the template, and the init container, are the
+        // Deployment's.
+        let source = m.template_source.map(|i| docs.get(i));
+        let source_value = source.map(Document::parse).transpose()?;
+        let (from, from_value, from_kind) = match (source, &source_value) {
+            (Some(d), Some(v)) => (d, v.as_ref(), WorkloadKind::Deployment),
+            _ => (doc, value.as_ref(), m.kind),
+        };
+        let around = hoist::Surroundings::of(docs, doc);
+        let mut hoisted = hoist::hoist(
+            from_value,
+            from_kind,
+            &m.container,
+            &m.spec,
+            &from.label(),
+            &around,
+        )
+        .map_err(|e| already_hoisted(docs, from, &m.container, e))?;
+        hoisted.template_from = source.map(Document::label);
+        let own_init = if source.is_some() {
+            None
+        } else {
+            hoisted.init_index
+        };
+        let mut edits = Vec::new();
+        edits.extend(workload_edit::workload_edit(doc, &value, m.kind, own_init)?);
+        if let (Some(d), Some(v)) = (source, &source_value) {
+            edits.extend(workload_edit::workload_edit(
+                d,
+                v,
+                from_kind,
+                hoisted.init_index,
+            )?);
+        }
+        let used_beside = from_kind
+            .template(from_value)
+            .and_then(|t| t.get("spec"))
+            .map(|pod| dependencies::used_beside_migration(pod, hoisted.init_index))
+            .unwrap_or_default();
         Ok(Draft {
             marked: m,
             settings: Settings::from_spec(&m.spec),
             hoisted,
-            edit,
+            edits,
             labels: value.get("metadata").and_then(|m| m.get("labels")).cloned(),
-            used_beside: m
-                .kind
-                .template(&value)
-                .and_then(|t| t.get("spec"))
-                .map(|pod| dependencies::used_beside_migration(pod, hoisted_init))
-                .unwrap_or_default(),
+            used_beside,
         })
     })
 }
@@ -294,7 +325,8 @@ fn plan_in<'d, 's>(
     drop(lookups);
     plan.generated = generated::in_output_order(docs, jobs, &copies.list, threads)?;
     plan.copies = copies.list;
-    plan.edits = drafts.into_iter().filter_map(|d| d.edit).collect();
+    plan.edits = drafts.into_iter().flat_map(|d| d.edits).collect();
+    plan.edits.sort_by_key(|e| e.doc);
     if plan.migrations.is_empty() && options.container_flags.is_empty() && options.config.is_empty()
     {
         plan.candidates = candidates::find(docs);

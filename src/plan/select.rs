@@ -21,6 +21,9 @@ pub(crate) struct Marked {
     /// Merged settings; `container` is always set.
     pub(crate) spec: MarkSpec,
     pub(crate) container: String,
+    /// The document whose pod template the Job is built from, when it is not the marked one:
+    /// the Deployment an Argo Rollout names in `spec.workloadRef`.
+    pub(crate) template_source: Option<usize>,
 }
 
 /// Marks from the three sources, resolved and merged, in stream order.
@@ -101,14 +104,71 @@ pub(crate) fn marked_workloads(
                 ))
                 .at(&doc.label())
             })?;
+            let template_source = match kind {
+                WorkloadKind::Rollout => rollout_workload_ref(docs, doc)?,
+                _ => None,
+            };
             Ok(Marked {
                 doc: index,
                 kind,
                 spec,
                 container,
+                template_source,
             })
         })
-        .collect()
+        .collect::<Result<Vec<Marked>>>()
+        .and_then(|marked| {
+            for m in &marked {
+                if let Some(source) = m.template_source
+                    && marked.iter().any(|other| other.doc == source)
+                {
+                    return Err(Error::new(format!(
+                        "is marked, and so is {}, whose pod template this Rollout runs (spec.workloadRef); mark one of them",
+                        docs.get(source).label()
+                    ))
+                    .at(&docs.get(m.doc).label()));
+                }
+            }
+            Ok(marked)
+        })
+}
+
+/// An Argo Rollout without a template of its own runs the pod template of the Deployment its
+/// `spec.workloadRef` names (same namespace): that Deployment, from the stream. Argo Rollouts
+/// copies the Deployment's template into its own ReplicaSets, so that is where the migration
+/// container must go from, too.
+fn rollout_workload_ref(docs: &Documents, doc: &Document) -> Result<Option<usize>> {
+    let value = doc.parse()?;
+    if WorkloadKind::Rollout.template(&value).is_some() {
+        return Ok(None);
+    }
+    let Some(reference) = value.get("spec").and_then(|s| s.get("workloadRef")) else {
+        return Ok(None);
+    };
+    let field = "spec.workloadRef";
+    let kind = reference.get("kind").and_then(Value::as_str).unwrap_or("");
+    let name = reference.get("name").and_then(Value::as_str).unwrap_or("");
+    if kind != "Deployment" || name.is_empty() {
+        return Err(Error::new(format!(
+            "names {}; migration-hook follows a workloadRef to a Deployment (kind: Deployment, name: …) only",
+            if kind.is_empty() { "no kind".to_string() } else { format!("a {kind}") }
+        ))
+        .at(&doc.label())
+        .field(field));
+    }
+    let namespace = doc.head.namespace.as_deref();
+    let found = docs
+        .find("Deployment", namespace, name)
+        .find(|d| markable(d) == Some(WorkloadKind::Deployment));
+    match found {
+        Some(deployment) => Ok(Some(deployment.index)),
+        None => Err(Error::new(format!(
+            "names Deployment/{name}{}, which is not in the rendered chart: the Rollout has no pod template of its own, and the Job is built from the Deployment's. Render the Deployment in the same release, or mark a workload that has the template",
+            namespace.map(|ns| format!(" in namespace {ns}")).unwrap_or_default()
+        ))
+        .at(&doc.label())
+        .field(field)),
+    }
 }
 
 /// The workload kind of a document that may be marked: a workload and not a hook.

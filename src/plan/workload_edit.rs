@@ -6,8 +6,6 @@ use serde_json::Value;
 use crate::diagnostic::{DocLabel, Result};
 use crate::input::document::{Document, is_mark_key};
 use crate::kube::workload::WorkloadKind;
-use crate::plan::hoist::Hoisted;
-use crate::plan::select::Marked;
 use crate::yaml::edit::{self, Edited, Removal};
 
 /// A marked workload's edit.
@@ -26,16 +24,15 @@ pub struct WorkloadEdit {
 pub(crate) fn workload_edit(
     doc: &Document,
     value: &Value,
-    marked: &Marked,
-    hoisted: &Hoisted,
+    kind: WorkloadKind,
+    init_index: Option<usize>,
 ) -> Result<Option<WorkloadEdit>> {
-    let kind: WorkloadKind = marked.kind;
     // Paths of static names: thousands of edits are kept until the output is written.
     let at = |tail: &[&'static str]| -> Vec<&'static str> {
         kind.template_path().iter().chain(tail).copied().collect()
     };
     let mut removals = Vec::new();
-    if let Some(i) = hoisted.init_index {
+    if let Some(i) = init_index {
         removals.push(Removal::Item {
             path: at(&["spec", "initContainers"]),
             index: i,

@@ -112,6 +112,7 @@ impl SettingValue for Vec<String> {}
 impl SettingValue for Vec<Value> {}
 impl SettingValue for HookChoice {}
 impl SettingValue for indexmap::IndexMap<String, super::values::VolumeOverride> {}
+impl SettingValue for indexmap::IndexMap<String, String> {}
 
 /// Declares the settings: the spec type with one `Option` field per row, the rows as
 /// [`Setting`] data, and the readers (annotation text, config values, flags) and the merge,

@@ -8,7 +8,8 @@
 
 use super::mark::{Lands, settings};
 use super::values::{
-    DeletePolicy, Env, Hook, Int, JobName, List, Name, ObjectRefs, Strings, Volumes,
+    DeletePolicy, Env, Hook, Int, JobName, List, Name, ObjectRefs, OneOf, StringMap, Strings,
+    Volumes,
 };
 
 settings! {
@@ -74,6 +75,25 @@ settings! {
     /// directory instead) or VOLUME=drop (not mounted in the Job). Repeatable
     volumes: indexmap::IndexMap<String, super::values::VolumeOverride> = Volumes,
         key "volumes", config "volumes", value "VOLUME=emptyDir|drop", flag Repeated,
+        lands Lands::Pod;
+    /// "auto" (default): drop the required pod anti-affinity terms and DoNotSchedule spread
+    /// constraints that select the application's own pods, which would keep the Job from
+    /// scheduling next to them; "keep": copy the scheduling rules as they are
+    scheduling: String = OneOf(&["auto", "keep"]),
+        key "scheduling", config "scheduling", value "auto|keep", flag Once, lands Lands::Pod;
+    /// "native" (default): when the pod opts into Istio or Linkerd sidecar injection, ask the
+    /// mesh for a native sidecar, which stops with the migration; "off": no injection in the Job
+    mesh_injection: String = OneOf(&["native", "off"]),
+        key "mesh-injection", config "meshInjection", value "native|off", flag Once,
+        lands Lands::Pod;
+    /// Extra labels for the Job's pod, as a JSON object of strings (a mapping in the config
+    /// file). Repeatable
+    pod_labels: indexmap::IndexMap<String, String> = StringMap { labels: true },
+        key "pod-labels", config "podLabels", value "KEY=VALUE", flag Repeated, lands Lands::Pod;
+    /// Extra annotations for the Job's pod, as a JSON object of strings (a mapping in the
+    /// config file). Repeatable
+    pod_annotations: indexmap::IndexMap<String, String> = StringMap { labels: false },
+        key "pod-annotations", config "podAnnotations", value "KEY=VALUE", flag Repeated,
         lands Lands::Pod;
 }
 

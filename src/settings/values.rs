@@ -375,6 +375,103 @@ fn volume_override(name: &str, how: &str) -> Result<VolumeOverride, String> {
     }
 }
 
+/// One word of a fixed set (`auto` or `keep`), case-insensitive; the first is the default.
+pub(crate) struct OneOf(pub &'static [&'static str]);
+
+impl Kind for OneOf {
+    type Value = String;
+    fn read_text(&self, text: &str) -> Result<String, String> {
+        let word = text.trim().to_ascii_lowercase();
+        if self.0.contains(&word.as_str()) {
+            Ok(word)
+        } else {
+            Err(format!(
+                "expected {}, got {:?}",
+                self.0.join(" or "),
+                text.trim()
+            ))
+        }
+    }
+    fn read_config(&self, value: &Value) -> Result<String, String> {
+        self.read_text(config_string(value, &self.0.join(" or "))?)
+    }
+}
+
+/// Extra labels or annotations for the Job's pod: a JSON object of strings in text, a mapping
+/// in the config, `KEY=VALUE` per flag. Keys (and, for labels, values) must have Kubernetes'
+/// syntax; keys under `migration-hook/` are ours and refused.
+pub(crate) struct StringMap {
+    pub labels: bool,
+}
+
+impl StringMap {
+    fn what(&self) -> &'static str {
+        if self.labels { "label" } else { "annotation" }
+    }
+    fn expected(&self) -> String {
+        format!(
+            "expected a JSON object of {} keys to string values, like {{\"team\": \"payments\"}}",
+            self.what()
+        )
+    }
+    fn check(&self, map: IndexMap<String, String>) -> Result<IndexMap<String, String>, String> {
+        if map.is_empty() {
+            return Err(self.expected());
+        }
+        for (key, value) in &map {
+            validate::qualified_name(key)
+                .map_err(|e| format!("{} key {key:?}: {e}", self.what()))?;
+            if key.starts_with(keys::MARK_PREFIX) {
+                return Err(format!(
+                    "{} key {key:?}: keys under {} are migration-hook's own settings, never copied to the Job",
+                    self.what(),
+                    keys::MARK_PREFIX
+                ));
+            }
+            if self.labels {
+                validate::label_value(value)
+                    .map_err(|e| format!("label {key:?}: value {value:?} {e}"))?;
+            }
+        }
+        Ok(map)
+    }
+}
+
+impl Kind for StringMap {
+    type Value = IndexMap<String, String>;
+    fn read_text(&self, text: &str) -> Result<Self::Value, String> {
+        let parsed: Value = serde_json::from_str(text).map_err(|_| self.expected())?;
+        self.read_config(&parsed)
+    }
+    fn read_config(&self, value: &Value) -> Result<Self::Value, String> {
+        let Value::Object(entries) = value else {
+            return Err(self.expected());
+        };
+        let map = entries
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k.clone(), s.clone())),
+                _ => Err(format!(
+                    "{}; the value of {k:?} is not a string",
+                    self.expected()
+                )),
+            })
+            .collect::<Result<_, _>>()?;
+        self.check(map)
+    }
+    fn read_flags(&self, values: &[String]) -> Result<Self::Value, String> {
+        let mut map = IndexMap::new();
+        for pair in values {
+            let (key, value) = pair
+                .split_once('=')
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| format!("{pair:?}: expected KEY=VALUE"))?;
+            map.insert(key.to_string(), value.to_string());
+        }
+        self.check(map)
+    }
+}
+
 /// Comma-separated names; empty entries dropped.
 fn names(text: &str) -> Vec<String> {
     text.split(',')
@@ -479,6 +576,31 @@ mod tests {
         );
         assert!(ObjectRefs.read_text("Deployment/a").is_err());
         assert!(ObjectRefs.read_text("a").is_err());
+    }
+
+    #[test]
+    fn pod_labels_and_annotations() {
+        let labels = StringMap { labels: true };
+        assert_eq!(
+            labels.read_text(r#"{"team": "payments", "example.com/cost-center": "42"}"#),
+            labels.read_flags(&["team=payments".into(), "example.com/cost-center=42".into()])
+        );
+        assert!(labels.read_text(r#"{"team": "pay ments"}"#).is_err());
+        assert!(labels.read_text(r#"{"-team": "x"}"#).is_err());
+        assert!(labels.read_text(r#"{"a/b/c": "x"}"#).is_err());
+        assert!(labels.read_text(r#"{"migration-hook/x": "x"}"#).is_err());
+        assert!(labels.read_text(r#"{"team": 3}"#).is_err());
+        let annotations = StringMap { labels: false };
+        assert!(
+            annotations
+                .read_text(r#"{"note": "any text at all"}"#)
+                .is_ok()
+        );
+        assert_eq!(
+            OneOf(&["auto", "keep"]).read_text(" Keep"),
+            Ok("keep".into())
+        );
+        assert!(OneOf(&["auto", "keep"]).read_text("drop").is_err());
     }
 
     #[test]
