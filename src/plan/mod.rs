@@ -7,6 +7,7 @@ pub(crate) mod dependencies;
 pub(crate) mod hoist;
 pub(crate) mod hygiene;
 pub(crate) mod job;
+pub(crate) mod promote;
 pub(crate) mod select;
 
 use std::collections::hash_map::Entry;
@@ -44,6 +45,8 @@ pub struct Plan {
     pub generated: Vec<Generated>,
     /// The hook copies among them (what dependency outcomes point at).
     pub copies: Vec<dependencies::HookCopy>,
+    /// The originals that became hooks (what `Promoted` outcomes point at; among `edits`).
+    pub(crate) promoted: Vec<promote::Promotion>,
     pub diagnostics: Vec<Diagnostic>,
     /// When nothing is marked and no mark was asked for: containers that look like
     /// migrations, so that the account can say how to mark them.
@@ -83,6 +86,8 @@ pub struct WorkloadEdit {
     /// What was taken out: the intended meaning of the edit (a mapping left empty goes with its
     /// key). The account lists them; tests apply them to Kubernetes' own reading of the input.
     pub removals: Vec<Removal>,
+    /// Annotations set at `metadata.annotations` (a dependency promoted to a hook in place).
+    pub set_annotations: Vec<(String, String)>,
     pub edited: Edited,
 }
 
@@ -208,7 +213,7 @@ fn plan_in<'d, 's>(
         None => (!groups.is_empty()).then(|| Lookups::new(docs)),
     };
 
-    let mut copies = Copies::default();
+    let mut copies = Copies::for_edits(drafts.iter().filter_map(|d| d.edit.as_ref()));
     for (gi, (group, name)) in groups.iter().zip(names).enumerate() {
         let lookups = lookups.as_ref().expect("built when there are groups");
         let migration = build(
@@ -227,6 +232,8 @@ fn plan_in<'d, 's>(
     add_copies_in_order(docs, &mut plan, &copies, threads)?;
     plan.copies = copies.list;
     plan.edits = drafts.into_iter().filter_map(|d| d.edit).collect();
+    promote::add_edits(docs, &copies.promoted, &mut plan.edits)?;
+    plan.promoted = copies.promoted;
     if plan.migrations.is_empty() && options.container_flags.is_empty() && options.config.is_empty()
     {
         plan.candidates = candidates::find(docs);
@@ -418,6 +425,8 @@ fn build(
             namespace: ns,
             events: &events,
             job_weight: first.settings.weight,
+            dependency_weight: first.settings.dependency_weight,
+            dependency_delete_policy: &first.settings.dependency_delete_policy,
             migration: index,
             job_label: &job_label,
             argocd: plan.argocd,
@@ -656,5 +665,6 @@ fn workload_edit(
         label: doc.label(),
         edited: edit::apply(doc.body, value, &removals),
         removals,
+        set_annotations: Vec::new(),
     }))
 }

@@ -101,6 +101,7 @@ pub(crate) fn marked_workloads(
                 ))
                 .at(&doc.label())
             })?;
+            dependency_weight_below_job(&spec).map_err(|e| e.at(&doc.label()))?;
             Ok(Marked {
                 doc: index,
                 kind,
@@ -109,6 +110,20 @@ pub(crate) fn marked_workloads(
             })
         })
         .collect()
+}
+
+/// Hooks of one event run by weight, then name: the Job's dependencies must have a lower weight
+/// than the Job, or the Job could start before them (`docs/helm-facts.md` §4).
+fn dependency_weight_below_job(spec: &MarkSpec) -> Result<()> {
+    let weight = spec.weight.unwrap_or(super::job::DEFAULT_WEIGHT);
+    match spec.dependency_weight {
+        Some(dependency) if dependency >= weight => Err(Error::new(format!(
+            "{}dependency-weight ({dependency}) must be below {}weight, the Job's weight ({weight}): hooks of one event run by weight, so the ConfigMaps, Secrets and ServiceAccount the Job needs would not exist before it starts; lower dependency-weight or raise weight",
+            keys::MARK_PREFIX,
+            keys::MARK_PREFIX
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The workload kind of a document that may be marked: a workload and not a hook.
