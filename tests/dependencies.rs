@@ -180,10 +180,12 @@ fn promotion_violations(input: &[u8], output: &[u8]) -> Vec<String> {
     };
     let without_hook = |v: &Value| {
         let mut v = v.clone();
-        if let Some(a) = v["metadata"]["annotations"].as_object_mut() {
+        if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut)
+            && let Some(a) = meta.get_mut("annotations").and_then(Value::as_object_mut)
+        {
             a.retain(|k, _| !k.starts_with("helm.sh/hook"));
             if a.is_empty() {
-                v["metadata"].as_object_mut().unwrap().remove("annotations");
+                meta.shift_remove("annotations");
             }
         }
         v

@@ -81,11 +81,12 @@ impl Usage {
         } else {
             mentions.get(name).cloned().unwrap_or_default()
         };
-        let mut users = Vec::new();
+        // The marked workloads first: what they still use is named precisely.
+        let (mut users, mut others) = (Vec::new(), Vec::new());
         for d in found.into_iter().filter(|d| *d != own) {
             let doc = docs.get(d);
             let Some(removals) = self.edited.get(&d) else {
-                users.push(format!("{}", doc.label()));
+                others.push(format!("{}", doc.label()));
                 continue;
             };
             if !self.remaining.contains_key(&d) {
@@ -97,6 +98,7 @@ impl Usage {
                 users.push(format!("{} {at}", doc.label()));
             }
         }
+        users.extend(others);
         Ok(users)
     }
 }
@@ -156,8 +158,14 @@ pub(crate) fn in_place(
         );
     }
     let users = copies.usage.users(docs, doc.index, &dep.name)?;
-    if !users.is_empty() {
-        return refuse(copies, format!("also used by {}", users.join("; ")));
+    if let Some(first) = users.first() {
+        let more = match users.len() {
+            1 => String::new(),
+            2 => format!("; and named in {}", users[1]),
+            3 => format!("; and named in {} and 1 other document", users[1]),
+            n => format!("; and named in {} and {} other documents", users[1], n - 2),
+        };
+        return refuse(copies, format!("also used by {first}{more}"));
     }
     copies.promoted.push(Promotion {
         doc: doc.index,
@@ -365,34 +373,49 @@ fn lookup<'v>(value: &'v mut Value, path: &[&str]) -> Option<&'v mut Value> {
 }
 
 /// Where in `value` a key or string names `name`: the container, init container or volume
-/// (by its name), or the field path. `None` when nothing does.
+/// (by its name), or the field path. `None` when nothing does. A reference (a field `name` or
+/// `…Name`) is preferred to a label or the object's own name.
 fn where_named(value: &Value, name: &str) -> Option<String> {
-    fn walk<'v>(v: &'v Value, name: &str, path: &mut Vec<(String, &'v Value)>) -> bool {
+    type Path<'v> = Vec<(String, &'v Value)>;
+    fn walk<'v>(v: &'v Value, name: &str, path: &mut Path<'v>, out: &mut Vec<Path<'v>>) {
         match v {
-            Value::String(s) => names(s, name),
-            Value::Object(map) => map.iter().any(|(k, child)| {
-                path.push((k.clone(), child));
-                let found = names(k, name) || walk(child, name, path);
-                if !found {
+            Value::String(s) if names(s, name) => out.push(path.clone()),
+            Value::Object(map) => {
+                for (k, child) in map {
+                    path.push((k.clone(), child));
+                    if names(k, name) {
+                        out.push(path.clone());
+                    }
+                    walk(child, name, path, out);
                     path.pop();
                 }
-                found
-            }),
-            Value::Array(items) => items.iter().enumerate().any(|(i, child)| {
-                path.push((format!("[{i}]"), child));
-                let found = walk(child, name, path);
-                if !found {
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    path.push((format!("[{i}]"), child));
+                    walk(child, name, path, out);
                     path.pop();
                 }
-                found
-            }),
-            _ => false,
+            }
+            _ => {}
         }
     }
-    let mut path = Vec::new();
-    if !walk(value, name, &mut path) {
-        return None;
-    }
+    let mut found = Vec::new();
+    walk(value, name, &mut Vec::new(), &mut found);
+    let reference = |p: &Path| {
+        p.last()
+            .is_some_and(|(k, _)| k == "name" || k.ends_with("Name"))
+            && p.first().is_some_and(|(k, _)| k != "metadata")
+    };
+    let path = found
+        .iter()
+        .find(|p| reference(p))
+        .or_else(|| {
+            found
+                .iter()
+                .find(|p| p.first().is_some_and(|(k, _)| k != "metadata"))
+        })
+        .or_else(|| found.first())?;
     // The innermost named item of a pod spec list, if any.
     for pair in path.windows(2).rev() {
         let what = match pair[0].0.as_str() {
@@ -407,7 +430,7 @@ fn where_named(value: &Value, name: &str) -> Option<String> {
         }
     }
     let mut at = String::new();
-    for (step, _) in &path {
+    for (step, _) in path {
         if !step.starts_with('[') && !at.is_empty() {
             at.push('.');
         }
