@@ -89,12 +89,15 @@ impl Usage {
                 others.push(format!("{}", doc.label()));
                 continue;
             };
-            if !self.remaining.contains_key(&d) {
-                let mut value = doc.parse()?.into_owned();
-                apply(&mut value, removals);
-                self.remaining.insert(d, value);
-            }
-            if let Some(at) = where_named(&self.remaining[&d], name) {
+            let remaining = match self.remaining.entry(d) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let mut value = doc.parse()?.into_owned();
+                    apply(&mut value, removals);
+                    e.insert(value)
+                }
+            };
+            if let Some(at) = where_named(remaining, name) {
                 users.push(format!("{} {at}", doc.label()));
             }
         }
