@@ -4,7 +4,11 @@
 //! - every object a generated Job refers to is either a hook with the Job's events and a lower
 //!   weight, or absent from the stream (and then named in a warning, unless optional) — never
 //!   only an ordinary release resource (a PersistentVolumeClaim is allowed, with a warning);
-//! - the Job's pod matches no Service or PodDisruptionBudget selector of the stream.
+//! - the Job's pod matches no Service or PodDisruptionBudget selector of the stream;
+//! - an input document that the output turned into a hook (a dependency promoted in place) is
+//!   a ConfigMap, Secret or ServiceAccount that a generated Job refers to, has the events of
+//!   every Job that refers to it and a lower weight, the same content otherwise, and is named
+//!   by no other document of the output.
 //!
 //! Run on every type-a corpus case and every successful `testdata/cases` input.
 
@@ -123,8 +127,126 @@ fn check(name: &str, input: &[u8], args: &[String], dir: &std::path::Path) {
         return;
     };
     let warnings: Vec<String> = run.plan.diagnostics.iter().map(|d| d.to_string()).collect();
-    let found = violations(&run.output, common::output_docs(input).len(), &warnings);
+    let mut found = violations(&run.output, common::output_docs(input).len(), &warnings);
+    found.extend(promotion_violations(input, &run.output));
     assert!(found.is_empty(), "{name}:\n{}", found.join("\n"));
+}
+
+/// The documents of a stream, parsed (`None` for what does not parse or is not a mapping).
+fn parsed(stream: &[u8]) -> Vec<Option<Value>> {
+    common::output_docs(stream)
+        .iter()
+        .map(|d| {
+            let text = String::from_utf8_lossy(d);
+            let body = migration_hook::testing::stream::split(d.as_slice());
+            let body = &text[body.first()?.body()];
+            migration_hook::testing::yaml::parse(body)
+                .ok()
+                .filter(Value::is_object)
+        })
+        .collect()
+}
+
+/// Whether `text` names `name` as a whole word (delimited by anything but `[A-Za-z0-9_-]`).
+fn names_word(text: &str, name: &str) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    let bytes = text.as_bytes();
+    text.match_indices(name).any(|(at, _)| {
+        let end = at + name.len();
+        (at == 0 || !word(bytes[at - 1])) && bytes.get(end).is_none_or(|b| !word(*b))
+    })
+}
+
+/// What breaks the rules of promotion in place: an input document that is no hook in `input`
+/// and a hook in `output`.
+fn promotion_violations(input: &[u8], output: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let before = parsed(input);
+    let after = parsed(output);
+    let texts: Vec<String> = common::output_docs(output)
+        .iter()
+        .map(|d| String::from_utf8_lossy(d).into_owned())
+        .collect();
+    let annotation = |v: &Value, k: &str| v["metadata"]["annotations"].get(k).map(text);
+    let events_of = |v: &Value| -> Vec<String> {
+        annotation(v, "helm.sh/hook")
+            .map(|h| h.split(',').map(|e| e.trim().to_lowercase()).collect())
+            .unwrap_or_default()
+    };
+    let weight_of = |v: &Value| {
+        annotation(v, "helm.sh/hook-weight")
+            .and_then(|w| w.trim().parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let without_hook = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut)
+            && let Some(a) = meta.get_mut("annotations").and_then(Value::as_object_mut)
+        {
+            a.retain(|k, _| !k.starts_with("helm.sh/hook"));
+            if a.is_empty() {
+                meta.shift_remove("annotations");
+            }
+        }
+        v
+    };
+    for (i, original) in before.iter().enumerate() {
+        let (Some(original), Some(Some(now))) = (original, after.get(i)) else {
+            continue;
+        };
+        if annotation(original, "helm.sh/hook").is_some()
+            || annotation(now, "helm.sh/hook").is_none()
+        {
+            continue;
+        }
+        let kind = now["kind"].as_str().unwrap_or_default();
+        let name = now["metadata"]["name"].as_str().unwrap_or_default();
+        let id = format!("{kind}/{name} (output document {})", i + 1);
+        if !["ConfigMap", "Secret", "ServiceAccount"].contains(&kind) {
+            out.push(format!("{id} became a hook, and only dependencies may"));
+            continue;
+        }
+        if without_hook(original) != without_hook(now) {
+            out.push(format!("{id} became a hook and changed otherwise too"));
+        }
+        let users: Vec<usize> = (before.len()..after.len())
+            .filter(|&j| {
+                after[j].as_ref().is_some_and(|job| {
+                    job["kind"] == "Job"
+                        && references(&job["spec"]["template"]["spec"])
+                            .iter()
+                            .any(|(k, n, _)| *k == kind && n == name)
+                })
+            })
+            .collect();
+        if users.is_empty() {
+            out.push(format!(
+                "{id} became a hook that no generated Job refers to"
+            ));
+        }
+        for &j in &users {
+            let job = after[j].as_ref().unwrap();
+            let events = events_of(now);
+            if !events_of(job).iter().all(|e| events.contains(e))
+                || weight_of(now) >= weight_of(job)
+            {
+                out.push(format!(
+                    "{id} is promoted for Job {} (output document {}) without all its events or a lower weight",
+                    job["metadata"]["name"],
+                    j + 1
+                ));
+            }
+        }
+        for (j, t) in texts.iter().enumerate() {
+            if j != i && !users.contains(&j) && names_word(t, name) {
+                out.push(format!(
+                    "{id} became a hook, but output document {} names it too",
+                    j + 1
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// What breaks the rules in `output`, whose documents from `input_count` on are generated.
@@ -273,4 +395,15 @@ fn the_checker_catches_what_it_is_for() {
     assert!(found[2].contains("selected by \"Service\"/\"s\""));
     let warned = violations(output, 2, &["… Secret/gone …".to_string()]);
     assert_eq!(warned.len(), 2);
+
+    // A ConfigMap promoted to a hook, which the app still names, and a Service made a hook.
+    let input = b"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec: {template: {spec: {containers: [{name: web, envFrom: [{configMapRef: {name: c}}]}]}}}\n";
+    let output = b"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, annotations: {helm.sh/hook: pre-install, helm.sh/hook-weight: '-2'}}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s, annotations: {helm.sh/hook: pre-install}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec: {template: {spec: {containers: [{name: web, envFrom: [{configMapRef: {name: c}}]}]}}}\n---\napiVersion: batch/v1\nkind: Job\nmetadata: {name: j, annotations: {helm.sh/hook: pre-install, helm.sh/hook-weight: '-1'}}\nspec: {template: {spec: {containers: [{name: m, envFrom: [{configMapRef: {name: c}}]}]}}}\n";
+    let found = promotion_violations(input, output);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].contains("output document 3 names it too"),
+        "{found:#?}"
+    );
+    assert!(found[1].contains("only dependencies may"), "{found:#?}");
 }

@@ -19,6 +19,17 @@ pub fn explain(plan: &Plan) -> String {
         migration(&mut out, m, plan);
     }
     for e in &plan.edits {
+        if !e.set_annotations.is_empty() {
+            let _ = writeln!(
+                out,
+                "Promoted {} to a hook in place (re-emitted: same data, formatting not kept):",
+                e.label
+            );
+            for (key, value) in &e.set_annotations {
+                let _ = writeln!(out, "  set annotation metadata.annotations.{key}: {value}");
+            }
+            continue;
+        }
         let how = match e.edited {
             Edited::Surgical(_) => "every other byte unchanged",
             Edited::Reemitted(_) => "re-emitted: same meaning, formatting not kept",
@@ -123,6 +134,17 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
             .map(|(field, value)| format!(", {field} {value}"))
             .collect::<String>(),
     );
+    if m.dependencies
+        .iter()
+        .any(|d| matches!(d.outcome, Outcome::Promoted { .. } | Outcome::Copied { .. }))
+    {
+        let _ = writeln!(
+            out,
+            "  dependencies promoted or copied: weight {}, delete policy {}",
+            s.dependency_weight,
+            s.dependency_delete_policy.join(",")
+        );
+    }
     for source in &m.sources {
         let _ = writeln!(out, "  from {source}");
     }
@@ -197,17 +219,31 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
             Outcome::Reused { doc } => {
                 format!("already a suitable hook (document {}), used as is", doc + 1)
             }
+            Outcome::Promoted { promotion } => {
+                let p = &plan.promoted[*promotion];
+                format!(
+                    "promoted in place: the release's own document becomes the hook on {} (weight {}, delete policy {}); nothing else in the release uses it",
+                    p.events.join(","),
+                    p.weight,
+                    p.delete_policy.join(",")
+                )
+            }
             Outcome::Copied { copy } => {
                 let c = &plan.copies[*copy];
+                let why = c
+                    .not_promoted
+                    .as_deref()
+                    .map(|why| format!(", not promoted in place: {why}"))
+                    .unwrap_or_default();
                 match (&c.unsuitable_hook, c.name == d.name) {
                     (_, true) => format!(
-                        "same-name hook copy on {} (weight {}): bound by name ({}); after a failed first install, retry only after `helm uninstall`, or install with --rollback-on-failure (see the warning)",
+                        "same-name hook copy on {} (weight {}): bound by name ({}); after a failed first install, retry only after `helm uninstall`, or install with --rollback-on-failure (see the warning){why}",
                         c.events.join(","),
                         c.weight,
                         c.bound_by.as_deref().unwrap_or_default(),
                     ),
                     (None, false) if d.kind == RefKind::ServiceAccount && !plan.argocd => format!(
-                        "hook copy {:?} on {} (weight {}): nothing in the chart binds it by name (no workload-identity annotation, no RoleBinding); the original stays a release resource",
+                        "hook copy {:?} on {} (weight {}): nothing in the chart binds it by name (no workload-identity annotation, no RoleBinding); the original stays a release resource{why}",
                         c.name,
                         c.events.join(","),
                         c.weight
@@ -219,7 +255,7 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
                         c.weight
                     ),
                     (None, false) => format!(
-                        "hook copy {:?} on {} (weight {}); the original stays a release resource",
+                        "hook copy {:?} on {} (weight {}); the original stays a release resource{why}",
                         c.name,
                         c.events.join(","),
                         c.weight

@@ -1,11 +1,14 @@
 //! Everything the migration Job needs must exist when it starts, on first install too
 //! (`docs/design.md` §6 and §7; `docs/helm-facts.md` §5).
 //!
-//! - A ConfigMap or Secret that is an ordinary release resource gets a *renamed* hook copy
-//!   (same data, the Job's events, a lower weight, `before-hook-creation,hook-succeeded`), and
-//!   the Job points at the copy. The original is never turned into a hook: Helm would delete it
-//!   from under the running app on the next upgrade (helm/helm#11608). At pre-upgrade the copy
-//!   also carries the *new* values, where the original still has the previous release's.
+//! - A ConfigMap or Secret of the release that nothing but the hoisted migration uses is
+//!   *promoted in place*: the original becomes the hook (`super::promote`).
+//! - One that something else uses too gets a *renamed* hook copy (same data, the Job's events,
+//!   the dependency weight and delete policy), and the Job points at the copy. Such an original
+//!   is never turned into a hook: Helm would delete it from under the running app on the next
+//!   upgrade (helm/helm#11608). At pre-upgrade the copy also carries the *new* values, where the
+//!   original still has the previous release's.
+//! - A ServiceAccount of the release that nothing else uses is promoted in place too.
 //! - A ServiceAccount from the release that nothing in the stream binds by name gets a *renamed*
 //!   copy on the Job's events, like a ConfigMap. So the Job has its ServiceAccount on every run,
 //!   also on the `helm upgrade --install` that retries a failed first install: that runs
@@ -29,6 +32,8 @@ use crate::input::document::{Document, Documents, is_mark_key, same_namespace};
 use crate::kube::keys;
 use crate::kube::naming;
 use crate::kube::references::{self, RefKind, Reference};
+use crate::plan::WorkloadEdit;
+use crate::plan::promote::{self, Promotion, Usage};
 
 /// A hook copy to emit.
 #[derive(Debug, Clone)]
@@ -40,6 +45,10 @@ pub struct HookCopy {
     pub name: String,
     pub(crate) events: Vec<String>,
     pub(crate) weight: i64,
+    /// Its `helm.sh/hook-delete-policy` (the first Job's `dependency-delete-policy`).
+    pub(crate) delete_policy: Vec<String>,
+    /// Why the original was not promoted in place instead (who else uses it), for the account.
+    pub(crate) not_promoted: Option<String>,
     /// Index of the migration that first needed it (it is written just before that Job).
     pub(crate) first_user: usize,
     /// When the original is itself a hook that does not fit (its events and weight), for the
@@ -55,6 +64,8 @@ pub struct HookCopy {
 pub(crate) enum Outcome {
     /// An existing hook document serves as is.
     Reused { doc: usize },
+    /// The original itself becomes the hook: promotion `promotion` of the plan.
+    Promoted { promotion: usize },
     /// Copy number `copy` serves (renamed, or same-name for a ServiceAccount).
     Copied { copy: usize },
     /// Not needed for these events (a ServiceAccount without `pre-install`).
@@ -81,10 +92,25 @@ pub(crate) struct Dependency {
 #[derive(Debug, Default)]
 pub(crate) struct Copies {
     pub(crate) list: Vec<HookCopy>,
-    /// (copied document, events) → position in `list`.
-    by_source: HashMap<(usize, Vec<String>), usize>,
+    /// (copied document, events, delete policy) → position in `list`.
+    by_source: HashMap<(usize, Vec<String>, Vec<String>), usize>,
     /// The (kind, name) of every copy.
     names: HashSet<(RefKind, String)>,
+    /// The originals promoted in place.
+    pub(crate) promoted: Vec<Promotion>,
+    /// Who else uses what the Jobs need.
+    pub(crate) usage: Usage,
+}
+
+impl Copies {
+    /// For a run whose marked workloads change by `edits` (what stays in them still uses
+    /// objects; what moves into the Jobs does not).
+    pub(crate) fn for_edits<'e>(edits: impl Iterator<Item = &'e WorkloadEdit>) -> Copies {
+        Copies {
+            usage: Usage::new(edits),
+            ..Copies::default()
+        }
+    }
 }
 
 /// The suffix of a renamed copy: `app-config` → `app-config-migration-hook`.
@@ -112,6 +138,9 @@ pub(crate) struct Context<'a> {
     /// The Job's hook events.
     pub(crate) events: &'a [String],
     pub(crate) job_weight: i64,
+    /// Weight and delete policy of what is promoted or copied for it.
+    pub(crate) dependency_weight: i64,
+    pub(crate) dependency_delete_policy: &'a [String],
     /// Index of the migration.
     pub(crate) migration: usize,
     /// How messages name the Job.
@@ -304,6 +333,12 @@ fn decide(
             && d.hook_weight() < job_weight
             && events.iter().all(|e| hook_events.contains(e))
     };
+    if dep.kind == RefKind::ServiceAccount
+        && !cx.argocd
+        && let Some(promotion) = promote::service_account(docs, copies, &found, dep, cx)?
+    {
+        return Ok(Outcome::Promoted { promotion });
+    }
     let bound_by = match dep.kind {
         RefKind::ServiceAccount if !cx.argocd => {
             bound_by_name(docs, preferred_source(&found), &dep.name, namespace)?
@@ -340,11 +375,14 @@ fn decide(
             None => Outcome::External,
         });
     }
-    Ok(match preferred_source(&found) {
-        Some(doc) => Outcome::Copied {
-            copy: register(docs, copies, doc, dep, events, cx, None),
-        },
-        None => Outcome::External,
+    let Some(doc) = preferred_source(&found) else {
+        return Ok(Outcome::External);
+    };
+    if let Some(promotion) = promote::in_place(docs, copies, &found, doc, dep, cx)? {
+        return Ok(Outcome::Promoted { promotion });
+    }
+    Ok(Outcome::Copied {
+        copy: register(docs, copies, doc, dep, events, cx, None),
     })
 }
 
@@ -424,9 +462,14 @@ fn register(
     cx: &Context,
     bound_by: Option<String>,
 ) -> usize {
-    let (job_weight, migration) = (cx.job_weight, cx.migration);
-    if let Some(&i) = copies.by_source.get(&(doc.index, events.to_vec())) {
-        copies.list[i].weight = copies.list[i].weight.min(job_weight - 1);
+    let (weight, migration) = (cx.dependency_weight, cx.migration);
+    let key = (
+        doc.index,
+        events.to_vec(),
+        cx.dependency_delete_policy.to_vec(),
+    );
+    if let Some(&i) = copies.by_source.get(&key) {
+        copies.list[i].weight = copies.list[i].weight.min(weight);
         return i;
     }
     let name = if bound_by.is_some() {
@@ -434,16 +477,16 @@ fn register(
     } else {
         copy_name(docs, copies, doc, dep, events)
     };
-    copies
-        .by_source
-        .insert((doc.index, events.to_vec()), copies.list.len());
+    copies.by_source.insert(key, copies.list.len());
     copies.names.insert((dep.kind, name.clone()));
     copies.list.push(HookCopy {
         from: doc.index,
         kind: dep.kind,
         name,
         events: events.to_vec(),
-        weight: job_weight - 1,
+        weight,
+        delete_policy: cx.dependency_delete_policy.to_vec(),
+        not_promoted: copies.usage.refusal(doc.index),
         first_user: migration,
         unsuitable_hook: doc
             .is_hook()
@@ -526,11 +569,7 @@ pub(crate) fn copy_document(original: &Value, copy: &HookCopy, filename: Option<
         );
         annotations.insert(
             keys::HOOK_DELETE_POLICY.into(),
-            Value::String(format!(
-                "{},{}",
-                keys::BEFORE_HOOK_CREATION,
-                keys::HOOK_SUCCEEDED
-            )),
+            Value::String(copy.delete_policy.join(",")),
         );
         if let Some(f) = filename {
             annotations.insert(

@@ -10,6 +10,10 @@ use crate::settings::mark::{HookChoice, MarkSpec, Origin};
 pub(crate) const DEFAULT_WEIGHT: i64 = -1;
 /// Default events.
 pub(crate) const DEFAULT_EVENTS: [&str; 2] = ["pre-install", "pre-upgrade"];
+/// Default delete policy of the dependencies promoted or copied for a Job: gone once the
+/// migration succeeded, kept for inspection when it failed.
+pub(crate) const DEFAULT_DEPENDENCY_DELETE_POLICY: [&str; 2] =
+    ["before-hook-creation", "hook-succeeded"];
 /// The events used when the database is part of the release.
 pub(crate) const IN_RELEASE_EVENTS: [&str; 2] = ["post-install", "pre-upgrade"];
 
@@ -26,6 +30,11 @@ pub(crate) struct Settings {
     /// `ttlSecondsAfterFinished`), in table order.
     pub(crate) job_spec: Vec<(&'static str, i64)>,
     pub(crate) job_name: Option<String>,
+    /// The weight of the dependencies promoted or copied for the Job: below `weight`
+    /// (`select` refuses a setting that is not).
+    pub(crate) dependency_weight: i64,
+    /// Their delete policy; always starts with `before-hook-creation`.
+    pub(crate) dependency_delete_policy: Vec<String>,
 }
 
 impl Settings {
@@ -36,16 +45,28 @@ impl Settings {
                 delete_policy.push(p.clone());
             }
         }
+        let mut dependency_delete_policy = vec![keys::BEFORE_HOOK_CREATION.to_string()];
+        let chosen = spec.dependency_delete_policy.clone();
+        for p in
+            chosen.unwrap_or_else(|| DEFAULT_DEPENDENCY_DELETE_POLICY.map(String::from).to_vec())
+        {
+            if !dependency_delete_policy.contains(&p) {
+                dependency_delete_policy.push(p);
+            }
+        }
+        let weight = spec.weight.unwrap_or(DEFAULT_WEIGHT);
         Settings {
             hook: spec
                 .hook
                 .clone()
                 .unwrap_or_else(|| HookChoice::Events(DEFAULT_EVENTS.map(String::from).to_vec())),
             hook_origin: spec.origin("hook").cloned().unwrap_or(Origin::Default),
-            weight: spec.weight.unwrap_or(DEFAULT_WEIGHT),
+            weight,
             delete_policy,
             job_spec: spec.job_spec_fields(),
             job_name: spec.job_name.clone(),
+            dependency_weight: spec.dependency_weight.unwrap_or(weight - 1),
+            dependency_delete_policy,
         }
     }
 }
@@ -55,8 +76,14 @@ impl Settings {
     /// does not).
     pub(crate) fn identity(&self) -> String {
         format!(
-            "{:?}|{}|{:?}|{:?}|{:?}",
-            self.hook, self.weight, self.delete_policy, self.job_spec, self.job_name
+            "{:?}|{}|{:?}|{:?}|{:?}|{}|{:?}",
+            self.hook,
+            self.weight,
+            self.delete_policy,
+            self.job_spec,
+            self.job_name,
+            self.dependency_weight,
+            self.dependency_delete_policy
         )
     }
 }

@@ -18,6 +18,7 @@ pub(crate) mod hygiene;
 pub(crate) mod job;
 pub(crate) mod merge;
 pub(crate) mod naming;
+pub(crate) mod promote;
 pub(crate) mod select;
 pub(crate) mod workload_edit;
 
@@ -51,6 +52,8 @@ pub struct Plan {
     pub generated: Vec<Generated>,
     /// The hook copies among them (what dependency outcomes point at).
     pub copies: Vec<dependencies::HookCopy>,
+    /// The originals that became hooks (what `Promoted` outcomes point at; among `edits`).
+    pub(crate) promoted: Vec<promote::Promotion>,
     pub diagnostics: Vec<Diagnostic>,
     /// When nothing is marked and no mark was asked for: containers that look like
     /// migrations, so that the account can say how to mark them.
@@ -297,7 +300,7 @@ fn plan_in<'d, 's>(
         None => (!groups.is_empty()).then(|| Lookups::new(docs)),
     };
 
-    let mut copies = Copies::default();
+    let mut copies = Copies::for_edits(drafts.iter().flat_map(|d| d.edits.iter()));
     let mut jobs = Vec::with_capacity(groups.len());
     if let Some(lookups) = &lookups {
         let cx = Context {
@@ -327,6 +330,8 @@ fn plan_in<'d, 's>(
     plan.copies = copies.list;
     plan.edits = drafts.into_iter().flat_map(|d| d.edits).collect();
     plan.edits.sort_by_key(|e| e.doc);
+    promote::add_edits(docs, &copies.promoted, &mut plan.edits)?;
+    plan.promoted = copies.promoted;
     if plan.migrations.is_empty() && options.container_flags.is_empty() && options.config.is_empty()
     {
         plan.candidates = candidates::find(docs);
@@ -375,6 +380,8 @@ fn build(
             namespace: ns,
             events: &events,
             job_weight: first.settings.weight,
+            dependency_weight: first.settings.dependency_weight,
+            dependency_delete_policy: &first.settings.dependency_delete_policy,
             migration: index,
             job_label: &job_label,
             argocd: cx.argocd,

@@ -104,6 +104,7 @@ pub(crate) fn marked_workloads(
                 ))
                 .at(&doc.label())
             })?;
+            dependency_weight_below_job(&spec).map_err(|e| e.at(&doc.label()))?;
             let template_source = match kind {
                 WorkloadKind::Rollout => rollout_workload_ref(docs, doc)?,
                 _ => None,
@@ -168,6 +169,20 @@ fn rollout_workload_ref(docs: &Documents, doc: &Document) -> Result<Option<usize
         ))
         .at(&doc.label())
         .field(field)),
+    }
+}
+
+/// Hooks of one event run by weight, then name: the Job's dependencies must have a lower weight
+/// than the Job, or the Job could start before them (`docs/helm-facts.md` §4).
+fn dependency_weight_below_job(spec: &MarkSpec) -> Result<()> {
+    let weight = spec.weight.unwrap_or(super::job::DEFAULT_WEIGHT);
+    match spec.dependency_weight {
+        Some(dependency) if dependency >= weight => Err(Error::new(format!(
+            "{}dependency-weight ({dependency}) must be below {}weight, the Job's weight ({weight}): hooks of one event run by weight, so the ConfigMaps, Secrets and ServiceAccount the Job needs would not exist before it starts; lower dependency-weight or raise weight",
+            keys::MARK_PREFIX,
+            keys::MARK_PREFIX
+        ))),
+        _ => Ok(()),
     }
 }
 

@@ -16,6 +16,8 @@ pub struct WorkloadEdit {
     /// What was taken out: the intended meaning of the edit (a mapping left empty goes with its
     /// key). The account lists them; tests apply them to Kubernetes' own reading of the input.
     pub removals: Vec<Removal>,
+    /// Annotations set at `metadata.annotations` (a dependency promoted to a hook in place).
+    pub set_annotations: Vec<(String, String)>,
     pub edited: Edited,
 }
 
@@ -68,5 +70,6 @@ pub(crate) fn workload_edit(
         label: doc.label(),
         edited: edit::apply(doc.body, value, &removals),
         removals,
+        set_annotations: Vec::new(),
     }))
 }

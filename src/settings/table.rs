@@ -38,6 +38,16 @@ settings! {
     /// Hook delete policy; before-hook-creation is always added
     delete_policy: Vec<String> = DeletePolicy,
         key "delete-policy", config "deletePolicy", value "POLICIES", flag Once, lands Lands::Hook;
+    /// Hook delete policy of the ConfigMaps, Secrets and ServiceAccounts promoted or copied for
+    /// the Job (default: before-hook-creation,hook-succeeded); before-hook-creation is always added
+    dependency_delete_policy: Vec<String> = DeletePolicy,
+        key "dependency-delete-policy", config "dependencyDeletePolicy", value "POLICIES",
+        flag Once, lands Lands::Hook;
+    /// Hook weight of the ConfigMaps, Secrets and ServiceAccounts promoted or copied for the Job
+    /// (default: one below the Job's weight); must be below the Job's weight
+    dependency_weight: i64 = Int { min: i32::MIN as i64 },
+        key "dependency-weight", config "dependencyWeight", value "N", flag Negative,
+        lands Lands::Hook;
     /// backoffLimit of the Job (default: 0)
     backoff_limit: i64 = Int { min: 0 },
         key "backoff-limit", config "backoffLimit", value "N", flag Negative,

@@ -331,8 +331,42 @@ fn chunk(text: &[u8], first: bool) -> Vec<u8> {
 
 /// `before` (Kubernetes' reading of a marked workload) with the edit's removals applied: an
 /// item or an entry goes, and a mapping value or list left empty goes with its key, upwards.
+/// A dependency promoted to a hook in place has no removals, only its hook annotations set.
 fn intended(name: &str, before: &Value, edit: &WorkloadEdit) -> Value {
     let mut value = before.clone();
+    if !edit.set_annotations.is_empty() {
+        assert!(
+            edit.removals.is_empty(),
+            "{name}: a promoted document loses nothing"
+        );
+        for (key, text) in &edit.set_annotations {
+            assert!(
+                key.starts_with("helm.sh/hook"),
+                "{name}: the promotion sets {key:?}, which is not a hook annotation"
+            );
+            let meta = value
+                .as_object_mut()
+                .unwrap_or_else(|| panic!("{name}: a promoted document is a mapping"))
+                .entry("metadata")
+                .or_insert_with(|| Value::Object(Default::default()));
+            if !meta.is_object() {
+                *meta = Value::Object(Default::default());
+            }
+            let annotations = meta
+                .as_object_mut()
+                .unwrap()
+                .entry("annotations")
+                .or_insert_with(|| Value::Object(Default::default()));
+            if !annotations.is_object() {
+                *annotations = Value::Object(Default::default());
+            }
+            annotations
+                .as_object_mut()
+                .unwrap()
+                .insert(key.clone(), Value::String(text.clone()));
+        }
+        return value;
+    }
     // Later sequence items first, so that earlier indices stay valid.
     let mut removals = edit.removals.clone();
     removals.sort_by_key(|r| match r {
