@@ -248,6 +248,24 @@ pub(crate) fn resolve_dependencies(
             }
             Outcome::External if !dep.optional && !is_default_account(dep) => {
                 let id = format!("{}/{}", dep.kind.kind(), dep.name);
+                if let Some(producer) = likely_producer(docs, dep, &cx) {
+                    let order = if producer.hook_weight() < cx.job_weight {
+                        "it runs before the migration".to_string()
+                    } else {
+                        format!(
+                            "it runs after the migration: give the migration a weight above {} (migration-hook/weight)",
+                            producer.hook_weight()
+                        )
+                    };
+                    diagnostics.push(Diagnostic::warning(format!(
+                        "{job_label} uses {id} ({}), which is not in the rendered chart; the chart's own hook {} (weight {}, on {}) is likely to create it; {order}",
+                        dep.fields.join(", "),
+                        producer.label(),
+                        producer.hook_weight(),
+                        producer.hook_events().join(","),
+                    )));
+                    continue;
+                }
                 if !cx.known_external.contains(&id) {
                     return Err(Error::new(format!(
                         "{job_label} uses {id} ({}), which is not in the rendered chart and which nothing else in the workload uses: unless it is created outside the release, the migration pod would wait for it until Helm's timeout. If it is, say so with migration-hook/expect-external: {id} (or --expect-external {id})",
@@ -273,6 +291,26 @@ pub(crate) fn resolve_dependencies(
     }
     rewrite(pod_spec, &deps, copies);
     Ok(deps)
+}
+
+/// A hook Job of the chart, on an event the migration runs on too, that may create `dep`: one
+/// whose text names it, else the first such Job (charts generate Secrets in hook Jobs).
+fn likely_producer<'d, 'a>(
+    docs: &'d Documents<'a>,
+    dep: &Dependency,
+    cx: &Context,
+) -> Option<&'d Document<'a>> {
+    let candidates: Vec<&Document> = docs
+        .iter()
+        .filter(|d| d.kind() == Some("Job") && d.is_hook())
+        .filter(|d| same_namespace(d.head.namespace.as_deref(), cx.namespace))
+        .filter(|d| d.hook_events().iter().any(|e| cx.events.contains(e)))
+        .collect();
+    candidates
+        .iter()
+        .find(|d| d.body.contains(dep.name.as_str()))
+        .or(candidates.first())
+        .copied()
 }
 
 /// `default` always exists; no warning for it.
