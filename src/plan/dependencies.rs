@@ -172,11 +172,21 @@ pub(crate) fn used_beside_migration(pod_spec: &Value, hoisted: Option<usize>) ->
                 .filter(move |(i, _)| !(list == "initContainers" && Some(*i) == hoisted))
                 .map(|(_, c)| c)
         })
-        .flat_map(|c| c.get("volumeMounts").and_then(Value::as_array).into_iter().flatten())
+        .flat_map(|c| {
+            c.get("volumeMounts")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
         .filter_map(|m| m.get("name").and_then(Value::as_str))
         .collect();
     let volume_name = |field: &str| -> Option<&str> {
-        let index: usize = field.strip_prefix("volumes[")?.split(']').next()?.parse().ok()?;
+        let index: usize = field
+            .strip_prefix("volumes[")?
+            .split(']')
+            .next()?
+            .parse()
+            .ok()?;
         pod_spec.get("volumes")?.get(index)?.get("name")?.as_str()
     };
     references::collect(pod_spec)

@@ -205,8 +205,17 @@ fn known_external(draft: &Draft) -> Vec<String> {
     let spec = &draft.marked.spec;
     let mut known = draft.used_beside.clone();
     known.extend(spec.expect_external.iter().flatten().cloned());
-    known.extend(spec.env_from_secrets.iter().flatten().map(|s| format!("Secret/{s}")));
-    known.extend(spec.service_account.iter().map(|s| format!("ServiceAccount/{s}")));
+    known.extend(
+        spec.env_from_secrets
+            .iter()
+            .flatten()
+            .map(|s| format!("Secret/{s}")),
+    );
+    known.extend(
+        spec.service_account
+            .iter()
+            .map(|s| format!("ServiceAccount/{s}")),
+    );
     for var in spec.env.iter().flatten() {
         let from = &var["valueFrom"];
         if let Some(name) = from["secretKeyRef"]["name"].as_str() {

@@ -27,7 +27,7 @@ use crate::kube::references::RefKind;
 use crate::plan::WorkloadEdit;
 use crate::plan::dependencies::{Context, Copies, Dependency};
 use crate::yaml;
-use crate::yaml::edit::{Edited, Removal};
+use crate::yaml::edit::{Edited, Removal, leading_comments};
 
 /// An original document that becomes the hook.
 #[derive(Debug, Clone)]
@@ -280,20 +280,6 @@ fn set_annotations(value: &mut Value, set: &[(String, String)]) {
 
 fn annotations(value: &Value) -> Option<&Map<String, Value>> {
     value.get("metadata")?.get("annotations")?.as_object()
-}
-
-/// The comment and blank lines before the first content line (`# Source: …`), kept when a
-/// document is re-emitted.
-fn leading_comments(body: &str) -> &str {
-    let mut end = 0;
-    for line in body.split_inclusive('\n') {
-        let t = line.trim();
-        if !(t.is_empty() || t.starts_with('#')) {
-            break;
-        }
-        end += line.len();
-    }
-    &body[..end]
 }
 
 /// A byte of a name-like word: names are delimited by anything else (`.` included, so that

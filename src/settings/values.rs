@@ -208,12 +208,21 @@ impl Kind for ObjectRefs {
         config_list(value)?.iter().map(|r| object_ref(r)).collect()
     }
     fn read_flags(&self, values: &[String]) -> Result<Vec<String>, String> {
-        values.iter().flat_map(|v| names(v)).map(|r| object_ref(&r)).collect()
+        values
+            .iter()
+            .flat_map(|v| names(v))
+            .map(|r| object_ref(&r))
+            .collect()
     }
 }
 
 fn object_ref(text: &str) -> Result<String, String> {
-    const KINDS: [&str; 4] = ["Secret", "ConfigMap", "ServiceAccount", "PersistentVolumeClaim"];
+    const KINDS: [&str; 4] = [
+        "Secret",
+        "ConfigMap",
+        "ServiceAccount",
+        "PersistentVolumeClaim",
+    ];
     let (kind, name) = text
         .split_once('/')
         .map(|(k, n)| (k.trim(), n.trim()))

@@ -87,8 +87,9 @@ pub(crate) fn cut(body: &str, ranges: &[Range<usize>]) -> String {
     out
 }
 
-/// The comment and blank lines before the first content line (`# Source: …`).
-fn leading_comments(body: &str) -> &str {
+/// The comment and blank lines before the first content line (`# Source: …`), kept when a
+/// document is re-emitted.
+pub(crate) fn leading_comments(body: &str) -> &str {
     let mut end = 0;
     for line in body.split_inclusive('\n') {
         let t = line.trim();
