@@ -569,6 +569,57 @@ fn helm4_usage_errors_reach_the_report_file_and_the_terminal() {
     );
 }
 
+/// A predicted failure (a Secret only the migration reads, which the chart does not render) is
+/// an error under Helm 4, whose message in the report names the setting that resolves it; with
+/// that acknowledgement the install renders, and the report keeps the warning.
+#[test]
+fn helm4_predicted_failure_is_an_error_until_acknowledged() {
+    let helm4 = need!(helm4());
+    let sb = Sandbox::new("helm4-predicted-failure");
+    need!(sb.install_plugin(&helm4));
+    let report = sb.path("report.txt");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "template",
+            "myblog",
+            "testdata/charts/blog",
+            "--set",
+            "sqlMigrate.extraEnvFrom[0].secretRef.name=blog-ddl",
+            "--post-renderer",
+            "migration-hook",
+            BLOG_MARK,
+        ]
+        .map(String::from)
+        .to_vec();
+        args.push(format!(
+            "--post-renderer-args=--report={}",
+            report.display()
+        ));
+        args.extend(extra.iter().map(|a| a.to_string()));
+        args
+    };
+    let out = run(sb.command(&helm4).args(args(&[])));
+    assert!(!out.status.success());
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        text.starts_with("migration-hook: error: Deployment/myblog (document ")
+            && text.contains("uses Secret/blog-ddl (initContainers[")
+            && text.contains("say so with migration-hook/expect-external: Secret/blog-ddl"),
+        "{text}"
+    );
+
+    let out = run(sb.command(&helm4).args(args(&[
+        "--post-renderer-args=--expect-external=Secret/blog-ddl",
+    ])));
+    assert_ok(&out, "helm template with the acknowledgement");
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(text.starts_with("migration-hook: succeeded\n"), "{text}");
+    assert!(
+        text.contains("uses Secret/blog-ddl") && text.contains("it must exist before install"),
+        "{text}"
+    );
+}
+
 /// Runs `helm` (output redirected to files) under a pseudo-terminal with `script`, as a user at
 /// a terminal would: returns what appeared on the terminal, and Helm's stderr.
 fn at_terminal(sb: &Sandbox, helm: &Path, args: &[&str]) -> Option<(bool, String, String)> {

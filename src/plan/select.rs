@@ -129,6 +129,18 @@ pub(crate) fn marked_workloads(
                     ))
                     .at(&docs.get(m.doc).label()));
                 }
+                if let Some(source) = m.template_source
+                    && let Some(other) = marked
+                        .iter()
+                        .find(|o| o.doc != m.doc && o.template_source == Some(source))
+                {
+                    return Err(Error::new(format!(
+                        "takes its pod template from {} (spec.workloadRef), and so does {}, which is marked too; the Deployment can lose its migration container once: mark one of them",
+                        docs.get(source).label(),
+                        docs.get(other.doc).label()
+                    ))
+                    .at(&docs.get(m.doc).label()));
+                }
             }
             Ok(marked)
         })
