@@ -603,7 +603,7 @@ fn helm4_predicted_failure_is_an_error_until_acknowledged() {
     let text = std::fs::read_to_string(&report).unwrap();
     assert!(
         text.starts_with("migration-hook: error: Deployment/myblog (document ")
-            && text.contains("uses Secret/blog-ddl (initContainers[")
+            && text.contains("uses Secret/blog-ddl (containers[0].envFrom[0].secretRef.name)")
             && text.contains("say so with migration-hook/expect-external: Secret/blog-ddl"),
         "{text}"
     );
