@@ -153,49 +153,20 @@ pub(crate) struct Context<'a> {
     pub(crate) known_external: &'a [String],
     /// The marked workload, for messages.
     pub(crate) workload: &'a DocLabel,
+    /// `KIND/NAME` of what the marked workload uses beside the migration: such an object is
+    /// shared, which settles promotion without searching the stream.
+    pub(crate) used_beside: &'a [String],
 }
 
 /// `KIND/NAME` of what a workload's pod uses beside the hoisted init container (`hoisted`,
-/// its index among the init containers): every other container's references, the pod's own
-/// (service account, pull secrets), and the volumes a staying container mounts.
+/// its index among the init containers): every other container's references and the pod's
+/// own (volumes, which stay in the workload and must resolve for its pods to start; service
+/// account; pull secrets).
 pub(crate) fn used_beside_migration(pod_spec: &Value, hoisted: Option<usize>) -> Vec<String> {
     let skipped = hoisted.map(|i| format!("initContainers[{i}]."));
-    let mounted: HashSet<&str> = ["initContainers", "containers"]
-        .into_iter()
-        .flat_map(|list| {
-            pod_spec
-                .get(list)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-                .filter(move |(i, _)| !(list == "initContainers" && Some(*i) == hoisted))
-                .map(|(_, c)| c)
-        })
-        .flat_map(|c| {
-            c.get("volumeMounts")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-        })
-        .filter_map(|m| m.get("name").and_then(Value::as_str))
-        .collect();
-    let volume_name = |field: &str| -> Option<&str> {
-        let index: usize = field
-            .strip_prefix("volumes[")?
-            .split(']')
-            .next()?
-            .parse()
-            .ok()?;
-        pod_spec.get("volumes")?.get(index)?.get("name")?.as_str()
-    };
     references::collect(pod_spec)
         .into_iter()
         .filter(|r| skipped.as_deref().is_none_or(|s| !r.field.starts_with(s)))
-        .filter(|r| {
-            !r.field.starts_with("volumes[")
-                || volume_name(&r.field).is_some_and(|v| mounted.contains(v))
-        })
         .map(|r| format!("{}/{}", r.kind.kind(), r.name))
         .collect()
 }

@@ -396,6 +396,7 @@ fn build(
             argocd: cx.argocd,
             known_external: &known_external,
             workload: &doc.label(),
+            used_beside: &first.used_beside,
         },
         copies,
         diagnostics,

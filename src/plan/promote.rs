@@ -49,6 +49,9 @@ pub(crate) struct Usage {
     /// Name → the documents whose text names it as a whole word, for every ConfigMap, Secret
     /// and ServiceAccount name of the stream. Built on first use, in one pass over the input.
     mentions: Option<HashMap<String, Vec<usize>>>,
+    /// Names looked up so far: the first few are searched for directly, which is cheaper
+    /// than indexing every word of a large stream.
+    lookups: usize,
     /// A marked workload as it will be written, parsed on first use.
     remaining: HashMap<usize, Value>,
     /// Document → why it was not promoted in place, for the account.
@@ -70,20 +73,32 @@ impl Usage {
 
     /// Where the stream, besides document `own` and what moves into the Jobs, names `name`:
     /// one description per document.
-    fn users(&mut self, docs: &Documents, own: usize, name: &str) -> Result<Vec<String>> {
-        let mentions = self.mentions.get_or_insert_with(|| index(docs));
-        let found: Vec<usize> = if name.contains('.') {
-            // Not a word of the index: scanned directly (rare).
-            docs.iter()
-                .filter(|d| names(d.text, name))
-                .map(|d| d.index)
-                .collect()
-        } else {
-            mentions.get(name).cloned().unwrap_or_default()
-        };
+    /// `workload` is the migration's own workload, already known not to use `name` beside the
+    /// migration.
+    fn users(
+        &mut self,
+        docs: &Documents,
+        own: usize,
+        workload: usize,
+        name: &str,
+    ) -> Result<Vec<String>> {
+        /// Lookups searched for directly before the stream's words are indexed.
+        const DIRECT: usize = 8;
+        self.lookups += 1;
+        let found: Vec<usize> =
+            if name.contains('.') || (self.mentions.is_none() && self.lookups <= DIRECT) {
+                // Not a word of the index (rare), or one of the first few names: scanned directly.
+                docs.iter()
+                    .filter(|d| names(d.text, name))
+                    .map(|d| d.index)
+                    .collect()
+            } else {
+                let mentions = self.mentions.get_or_insert_with(|| index(docs));
+                mentions.get(name).cloned().unwrap_or_default()
+            };
         // The marked workloads first: what they still use is named precisely.
         let (mut users, mut others) = (Vec::new(), Vec::new());
-        for d in found.into_iter().filter(|d| *d != own) {
+        for d in found.into_iter().filter(|d| *d != own && *d != workload) {
             let doc = docs.get(d);
             let Some(removals) = self.edited.get(&d) else {
                 others.push(format!("{}", doc.label()));
@@ -150,6 +165,16 @@ pub(crate) fn in_place(
     if let Some(why) = copies.usage.refused.get(&doc.index) {
         return refuse(copies, why.clone());
     }
+    // What the marked workload itself keeps using is shared: no need to search the stream.
+    if cx
+        .used_beside
+        .contains(&format!("{}/{}", dep.kind.kind(), dep.name))
+    {
+        return refuse(
+            copies,
+            format!("also used by {} beside the migration", cx.workload),
+        );
+    }
     let value = doc.parse()?;
     if annotations(&value).is_some_and(|a| a.contains_key(keys::RESOURCE_POLICY)) {
         return refuse(
@@ -160,7 +185,9 @@ pub(crate) fn in_place(
             ),
         );
     }
-    let users = copies.usage.users(docs, doc.index, &dep.name)?;
+    let users = copies
+        .usage
+        .users(docs, doc.index, cx.workload.index, &dep.name)?;
     if let Some(first) = users.first() {
         let more = match users.len() {
             1 => String::new(),
