@@ -8,57 +8,20 @@
 //! skips a test with a printed reason, except when the `CI` environment variable is set: then
 //! it fails.
 
-use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+#[macro_use]
+mod common;
+
+use common::helm::{Sandbox, assert_ok, on_path, require, run, stderr, stdout};
+use common::root;
+
 /// The binary under test, as cargo built it for these tests.
 const BIN: &str = env!("CARGO_BIN_EXE_migration-hook");
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn require(path: PathBuf, how_to_get_it: &str) -> Option<PathBuf> {
-    if path.exists() {
-        return Some(path);
-    }
-    missing(&format!("{} is missing ({how_to_get_it})", path.display()))
-}
-
-fn missing<T>(reason: &str) -> Option<T> {
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{reason}; under CI no test may be skipped"
-    );
-    eprintln!("skipped: {reason}");
-    None
-}
-
-/// A program on PATH, or `None` (skip) when it is not there.
-fn on_path(program: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(program))
-            .find(|p| p.is_file())
-    });
-    match found {
-        Some(p) => Some(p),
-        None => missing(&format!("`{program}` is not on PATH")),
-    }
-}
-
-macro_rules! need {
-    ($tool:expr) => {
-        match $tool {
-            Some(t) => t,
-            None => return,
-        }
-    };
-}
 
 /// This machine as the packages name it: `<os>-<arch>`, Go's names (as scripts/release.sh and
 /// scripts/plugin-install.sh spell them).
@@ -109,116 +72,43 @@ fn shared_tarball() -> Option<PathBuf> {
         .map(|d| d.join(format!("{}.tar.gz", package_name())))
 }
 
-/// A scratch directory for one test, removed when the test passes.
-struct Sandbox {
-    dir: PathBuf,
+/// `scripts/release.sh --binary <the test binary> --out <the sandbox>/<dir>`: the tarball for
+/// this machine. Returns the output directory.
+fn package_into(sb: &Sandbox, dir: &str) -> Option<PathBuf> {
+    package(&sb.path(dir))
 }
 
-impl Sandbox {
-    fn new(name: &str) -> Sandbox {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join("release-tests")
-            .join(name);
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Sandbox { dir }
-    }
-
-    fn path(&self, relative: &str) -> PathBuf {
-        self.dir.join(relative)
-    }
-
-    /// A command with Helm homes of this sandbox, none of the caller's Helm settings.
-    fn command(&self, program: impl AsRef<OsStr>) -> Command {
-        let mut c = Command::new(program);
-        c.current_dir(root())
-            .env("HELM_DATA_HOME", self.path("helm/data"))
-            .env("HELM_CONFIG_HOME", self.path("helm/config"))
-            .env("HELM_CACHE_HOME", self.path("helm/cache"))
-            .stdin(Stdio::null());
-        for var in [
-            "HELM_PLUGINS",
-            "HELM_PLUGIN_NAME",
-            "HELM_PLUGIN_DIR",
-            "HELM_DEBUG",
-            "MIGRATION_HOOK_REPORT",
-            "ARGOCD_APP_NAME",
-        ] {
-            c.env_remove(var);
-        }
-        c
-    }
-
-    /// `scripts/release.sh --binary <the test binary> --out <this sandbox>/<dir>`: the tarball
-    /// for this machine. Returns the output directory.
-    fn package_into(&self, dir: &str) -> Option<PathBuf> {
-        package(&self.path(dir))
-    }
-
-    /// Unpacks the tarball into `unpacked/`; returns the plugin directory in it.
-    fn unpack(&self, tarball: &Path) -> PathBuf {
-        let into = self.path("unpacked");
-        std::fs::create_dir_all(&into).unwrap();
-        let out = run(Command::new("tar")
-            .arg("-xzf")
-            .arg(tarball)
-            .arg("-C")
-            .arg(&into));
-        assert_ok(&out, "tar -xzf");
-        into.join("migration-hook")
-    }
-
-    /// A directory of links to the given programs, to serve as a PATH without cargo.
-    fn tools(&self, programs: &[&str]) -> Option<PathBuf> {
-        let tools = self.path("tools");
-        std::fs::create_dir_all(&tools).unwrap();
-        for program in programs {
-            let found = on_path(program)?;
-            let link = tools.join(program);
-            if !link.exists() {
-                std::os::unix::fs::symlink(found, link).unwrap();
-            }
-        }
-        Some(tools)
-    }
+/// Unpacks the tarball into `unpacked/`; returns the plugin directory in it.
+fn unpack(sb: &Sandbox, tarball: &Path) -> PathBuf {
+    let into = sb.path("unpacked");
+    std::fs::create_dir_all(&into).unwrap();
+    let out = run(Command::new("tar")
+        .arg("-xzf")
+        .arg(tarball)
+        .arg("-C")
+        .arg(&into));
+    assert_ok(&out, "tar -xzf");
+    into.join("migration-hook")
 }
 
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
+/// A directory of links to the given programs, to serve as a PATH without cargo.
+fn tools(sb: &Sandbox, programs: &[&str]) -> Option<PathBuf> {
+    let tools = sb.path("tools");
+    std::fs::create_dir_all(&tools).unwrap();
+    for program in programs {
+        let found = on_path(program)?;
+        let link = tools.join(program);
+        if !link.exists() {
+            std::os::unix::fs::symlink(found, link).unwrap();
         }
     }
+    Some(tools)
 }
 
 /// What the install hook runs, and nothing else (no cargo).
 const HOOK_TOOLS: &[&str] = &[
     "sh", "sed", "uname", "find", "head", "dirname", "cp", "mv", "mkdir", "chmod",
 ];
-
-fn run(command: &mut Command) -> Output {
-    command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"))
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn assert_ok(out: &Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        stdout(out),
-        stderr(out)
-    );
-}
 
 fn sha256_of(file: &Path) -> String {
     let out = run(Command::new("sha256sum").arg(file));
@@ -235,7 +125,7 @@ fn mode(path: &Path) -> u32 {
 /// and SHA256SUMS match it; and packaging again gives the same bytes.
 #[test]
 fn release_tarball_has_the_plugin_layout_and_its_checksum() {
-    let sb = Sandbox::new("layout");
+    let sb = Sandbox::new("release-layout");
     let tarball = need!(shared_tarball());
     let dist = tarball.parent().unwrap().to_path_buf();
     let name = package_name();
@@ -273,7 +163,7 @@ fn release_tarball_has_the_plugin_layout_and_its_checksum() {
     assert_eq!(entries, expected);
 
     // The contents.
-    let plugin = sb.unpack(&tarball);
+    let plugin = unpack(&sb, &tarball);
     assert_eq!(
         std::fs::read(plugin.join("bin/migration-hook")).unwrap(),
         std::fs::read(BIN).unwrap()
@@ -315,7 +205,7 @@ fn release_tarball_has_the_plugin_layout_and_its_checksum() {
     // Reproducible with GNU tar: the same input gives the same tarball.
     let gnu_tar = stdout(&run(Command::new("tar").arg("--version"))).contains("GNU tar");
     if gnu_tar {
-        let again = need!(sb.package_into("again")).join(format!("{name}.tar.gz"));
+        let again = need!(package_into(&sb, "again")).join(format!("{name}.tar.gz"));
         assert!(
             std::fs::read(again).unwrap() == std::fs::read(&tarball).unwrap(),
             "not reproducible"
@@ -363,10 +253,10 @@ fn release_tarball_installs_with_helm4_without_cargo() {
         root().join(".tools/bin/helm4"),
         "run scripts/install-helm.sh"
     ));
-    let sb = Sandbox::new("helm4-install");
+    let sb = Sandbox::new("release-helm4-install");
     let tarball = need!(shared_tarball());
-    let plugin = sb.unpack(&tarball);
-    let tools = need!(sb.tools(HOOK_TOOLS));
+    let plugin = unpack(&sb, &tarball);
+    let tools = need!(tools(&sb, HOOK_TOOLS));
     let installed = |out: &Output| {
         assert_ok(out, "helm plugin install");
         let said = stdout(out);
@@ -415,7 +305,7 @@ fn release_tarball_installs_with_helm4_without_cargo() {
 
 /// Runs the install hook by hand, as in an unpacked package, with no cargo on PATH.
 fn run_install_hook(sb: &Sandbox, plugin: &Path) -> Option<Output> {
-    let tools = sb.tools(HOOK_TOOLS)?;
+    let tools = tools(sb, HOOK_TOOLS)?;
     Some(run(sb
         .command(plugin.join("scripts/plugin-install.sh"))
         .env("HELM_PLUGIN_DIR", plugin)
@@ -425,8 +315,8 @@ fn run_install_hook(sb: &Sandbox, plugin: &Path) -> Option<Output> {
 /// A package for another platform is refused with what to download instead, not run.
 #[test]
 fn release_tarball_for_another_platform_is_refused() {
-    let sb = Sandbox::new("other-platform");
-    let plugin = sb.unpack(&need!(shared_tarball()));
+    let sb = Sandbox::new("release-other-platform");
+    let plugin = unpack(&sb, &need!(shared_tarball()));
     std::fs::write(plugin.join("bin/PLATFORM"), "plan9-mips\n").unwrap();
     let out = need!(run_install_hook(&sb, &plugin));
     assert!(!out.status.success(), "{out:?}");
@@ -445,7 +335,7 @@ fn release_tarball_for_another_platform_is_refused() {
 /// puts this machine's where plugin.yaml runs it.
 #[test]
 fn multi_platform_plugin_directory_uses_this_machines_binary() {
-    let sb = Sandbox::new("multi-platform");
+    let sb = Sandbox::new("release-multi-platform");
     let plugin = sb.path("migration-hook");
     for dir in [
         "scripts".to_string(),
@@ -488,7 +378,7 @@ fn release_script_says_why_it_skips_a_target() {
     if std::env::consts::OS == "macos" {
         return;
     }
-    let sb = Sandbox::new("skip");
+    let sb = Sandbox::new("release-skip");
     let release = || sb.command(root().join("scripts/release.sh"));
     let out = run(release()
         .args(["--target", "aarch64-apple-darwin", "--out"])
