@@ -376,6 +376,78 @@ fn helm4_failed_first_install_then_upgrade_install() {
     assert_eq!(containers(&w.deployment(), "initContainers"), ["git-clone"]);
 }
 
+/// Values that give the migration a Secret of its own, which only it reads: migration-hook
+/// promotes it in place (the release's document becomes the hook).
+const DDL: [&str; 2] = [
+    "--set=sqlMigrate.ddlPassword=test-ddl-password",
+    "--set=sqlMigrate.extraEnvFrom[0].secretRef.name=myblog-ddl",
+];
+
+/// Adopting migration-hook on a release installed without it: the Secret only the migration
+/// reads was an ordinary release resource. The first upgrade with migration-hook replaces it by
+/// a hook of the same name (before-hook-creation), the migration finds it, and the upgrade
+/// leaves no unused copy in the release; the next upgrade does the same again.
+#[test]
+fn helm4_promoted_secret_adopted_from_a_release_without_migration_hook() {
+    let w = need!(World::new("adoption"));
+    // Revision 1, without the post-renderer: the init container runs in the Deployment.
+    let mut args = vec![
+        "install",
+        RELEASE,
+        "testdata/charts/blog",
+        "--server-side=false",
+        LONG,
+    ];
+    args.extend(DDL);
+    let out = w.helm(&args);
+    assert_ok(&out, "helm install without migration-hook");
+    assert!(
+        w.get("secret", "myblog-ddl").is_some(),
+        "an ordinary resource"
+    );
+    assert_eq!(
+        containers(&w.deployment(), "initContainers"),
+        ["git-clone", "sql-migrate"]
+    );
+
+    for (round, extra) in [[DDL[0], DDL[1], LONG], [DDL[0], DDL[1], NEW_VALUES[0]]]
+        .iter()
+        .enumerate()
+    {
+        let from = w.audit().len();
+        let mut extra: Vec<&str> = extra.to_vec();
+        if round == 1 {
+            extra.push(LONG);
+        }
+        let out = w.deploy(&["upgrade"], &extra);
+        assert_ok(&out, &format!("helm upgrade {round} with migration-hook"));
+        let events = w.audit();
+        let created = first(&events, from, |e| e.is("create", "jobs", JOB))
+            .unwrap_or_else(|| panic!("no Job created in upgrade {round}"));
+        let hook = first(&events, from, |e| e.writes("secrets", "myblog-ddl"))
+            .unwrap_or_else(|| panic!("Secret/myblog-ddl never written in upgrade {round}"));
+        assert!(hook < created, "the promoted Secret came after the Job");
+        assert!(
+            first(&events, created, |e| e.finishes_job(JOB)).is_some(),
+            "the Job never finished in upgrade {round}"
+        );
+        w.assert_nothing_ever_missing(round + 1);
+        // Nothing unused is left: the hook is gone after success, and the release's manifest
+        // no longer has the Secret.
+        assert!(
+            w.get("secret", "myblog-ddl").is_none(),
+            "Secret/myblog-ddl left after upgrade {round}"
+        );
+        let manifest = w.helm(&["get", "manifest", RELEASE]);
+        assert_ok(&manifest, "helm get manifest");
+        assert!(
+            !stdout(&manifest).contains("name: myblog-ddl"),
+            "the release still carries Secret/myblog-ddl"
+        );
+        assert_eq!(containers(&w.deployment(), "initContainers"), ["git-clone"]);
+    }
+}
+
 /// A ServiceAccount bound by name (workload identity) keeps its same-name pre-install copy: a
 /// first install that fails with `--rollback-on-failure` leaves nothing behind, and
 /// `helm install` then works.
