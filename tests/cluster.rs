@@ -656,6 +656,22 @@ fn argocd_sync(w: &World, docs: &[Doc]) {
             b.name(),
         ))
     });
+    // `kubectl delete` of a hook, as Argo CD deletes it by policy.
+    let delete = |hook: &Doc, ignore_not_found: bool| {
+        let mut kubectl = w.cluster.kubectl();
+        kubectl.args([
+            "delete",
+            hook.kind(),
+            hook.name(),
+            "-n",
+            &w.ns,
+            "--wait=false",
+        ]);
+        if ignore_not_found {
+            kubectl.arg("--ignore-not-found");
+        }
+        assert_ok(&run(&mut kubectl), "kubectl delete");
+    };
     let apply = |doc: &Value| {
         // Into the test's namespace, also what a corpus chart rendered into its own.
         let mut doc = doc.clone();
@@ -673,16 +689,7 @@ fn argocd_sync(w: &World, docs: &[Doc]) {
             .iter()
             .any(|p| p == "before-hook-creation")
         {
-            let out = run(w.cluster.kubectl().args([
-                "delete",
-                hook.kind(),
-                hook.name(),
-                "-n",
-                &w.ns,
-                "--ignore-not-found",
-                "--wait=false",
-            ]));
-            assert_ok(&out, "kubectl delete");
+            delete(hook, true);
         }
         apply(&hook.value);
         if hook.kind() == "Job" {
@@ -705,15 +712,7 @@ fn argocd_sync(w: &World, docs: &[Doc]) {
     }
     for hook in &hooks {
         if delete_policies(hook).iter().any(|p| p == "hook-succeeded") {
-            let out = run(w.cluster.kubectl().args([
-                "delete",
-                hook.kind(),
-                hook.name(),
-                "-n",
-                &w.ns,
-                "--wait=false",
-            ]));
-            assert_ok(&out, "kubectl delete");
+            delete(hook, false);
         }
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::error::ErrorKind;
 use clap::{Arg, ArgAction, ArgMatches, Args, CommandFactory, Parser, Subcommand};
 
-use crate::settings::mark::{Flag, MarkSpec, Origin, SETTINGS, distance};
+use crate::settings::mark::{Flag, MarkSpec, Origin, SETTINGS, closest};
 use crate::settings::options::{ContainerFlag, Options};
 
 /// Hoists a workload's database-migration container into one Helm pre-install/pre-upgrade hook
@@ -41,10 +41,7 @@ impl Cli {
                 }
                 "version" => args[i] = OsString::from("--version"),
                 _ if !Path::new(&word).exists() => {
-                    if let Some(meant) = ["explain", "version"]
-                        .into_iter()
-                        .find(|s| distance(s, &word) <= 2)
-                    {
+                    if let Some(meant) = closest(&word, ["explain", "version"]) {
                         return Err(Cli::command().error(
                             ErrorKind::InvalidSubcommand,
                             format!(

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::kube::workload::WorkloadKind;
-use crate::settings::mark::{MarkSpec, Origin, SETTINGS, distance};
+use crate::settings::mark::{MarkSpec, Origin, SETTINGS, closest};
 use crate::settings::options::{ConfigMark, WorkloadSelector};
 
 #[derive(Deserialize)]
@@ -91,12 +91,8 @@ fn unknown_field(field: &str) -> String {
     let known: Vec<&str> = std::iter::once("selector")
         .chain(SETTINGS.iter().map(|s| s.config))
         .collect();
-    let suggestion = known
-        .iter()
-        .map(|k| (distance(k, field), *k))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
+    let suggestion = closest(field, known.iter().copied())
+        .map(|k| format!(" (did you mean `{k}`?)"))
         .unwrap_or_default();
     format!(
         "unknown field `{field}`{suggestion}; known fields: {}",

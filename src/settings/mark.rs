@@ -258,18 +258,14 @@ impl MarkSpec {
 
 /// "unknown key"; with a suggestion when the key is one edit or so away from a real one.
 pub(crate) fn unknown_key_message(key: &str) -> String {
-    let suggestion = SETTINGS
-        .iter()
-        .map(|s| (distance(s.key, key), s.key))
-        .filter(|(d, _)| *d <= 2)
-        .min();
+    let suggestion = closest(key, SETTINGS.iter().map(|s| s.key));
     let known = SETTINGS
         .iter()
         .map(|s| s.key)
         .collect::<Vec<_>>()
         .join(", ");
     match suggestion {
-        Some((_, k)) => format!(
+        Some(k) => format!(
             "unknown key \"{}{key}\" (did you mean \"{}{k}\"?); a misspelled key would silently disable the migration, so it is an error. Known keys: {known}",
             keys::MARK_PREFIX,
             keys::MARK_PREFIX
@@ -279,6 +275,20 @@ pub(crate) fn unknown_key_message(key: &str) -> String {
             keys::MARK_PREFIX
         ),
     }
+}
+
+/// The candidate `word` most likely misspells: the nearest within two edits (ties: the first
+/// in alphabetical order), for "did you mean".
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (distance(c, word), c))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, c)| c)
 }
 
 /// Levenshtein distance, for "did you mean".
