@@ -171,9 +171,15 @@ fn build(
     // Sometimes mark one more container by flag (taken from the unmutated input).
     if rng.chance(25) {
         let has_command = args.iter().any(|a| a == "--command");
+        let has_hook = args.iter().any(|a| a == "--hook");
         let marks: Vec<Vec<String>> = common::inputs::container_marks(&input)
             .into_iter()
             .filter(|m| !(has_command && m.iter().any(|a| a == "--command")))
+            .map(|m| match m.iter().position(|a| a == "--hook") {
+                // The seed's own --hook stays; the flag is accepted once.
+                Some(at) if has_hook => [&m[..at], &m[at + 2..]].concat(),
+                _ => m,
+            })
             .collect();
         if !marks.is_empty() {
             args.extend(rng.pick(&marks).iter().cloned());

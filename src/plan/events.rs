@@ -1,7 +1,7 @@
 //! A Job's hook events: the ones asked for, or, with `auto`, the ones the migration's database
 //! allows; and the warnings about events that would not work.
 
-use crate::diagnostic::{Diagnostic, DocLabel};
+use crate::diagnostic::{Diagnostic, DocLabel, Error, Result};
 use crate::plan::database::InRelease;
 use crate::plan::job::{self, Settings};
 use crate::settings::mark::{HookChoice, Origin};
@@ -36,23 +36,45 @@ pub(crate) fn choose_events(
     }
 }
 
-/// Warns (at the marked workload `at`) when the events cannot work: `pre-install` with a
-/// database the release creates, or both `pre-` and `post-` events for Argo CD.
-pub(crate) fn warn(
+/// Checks the events: `pre-install` with a database the release creates is a predicted failure
+/// when the events are the default (an error naming the settings that resolve it), and a warning
+/// when the user chose them; with `post-install`, Helm's `--wait` and Argo CD run the Job only
+/// after every resource is Ready (a note); both `pre-` and `post-` events under Argo CD run the
+/// Job twice per sync (a warning).
+pub(crate) fn check(
     events: &[String],
+    origin: &Origin,
     in_release: Option<&InRelease>,
     argocd: bool,
     job: &str,
     at: &DocLabel,
     diagnostics: &mut Vec<Diagnostic>,
-) {
+) -> Result<()> {
     if let Some(db) = in_release
         && events.iter().any(|e| e == "pre-install")
     {
+        let problem = format!(
+            "the migration talks to {} ({}), which is part of this release: at pre-install it does not exist yet, so on first install the migration Job {job:?} would fail or time out",
+            db.target, db.via
+        );
+        if matches!(origin, Origin::Default) {
+            return Err(Error::new(format!(
+                "{problem}. Set migration-hook/hook: auto (or post-install,pre-upgrade; flag --hook); if the database does exist before install after all, set migration-hook/hook: pre-install,pre-upgrade to say so"
+            ))
+            .at(at)
+            .field("hook"));
+        }
         diagnostics.push(
             Diagnostic::warning(format!(
-                "the migration talks to {} ({}), which is part of this release: at pre-install it does not exist yet, so on first install the migration Job {job:?} would fail or time out. Use hook events post-install,pre-upgrade (migration-hook/hook: post-install,pre-upgrade, or \"auto\")",
-                db.target, db.via
+                "{problem}. Use hook events post-install,pre-upgrade (migration-hook/hook: post-install,pre-upgrade, or \"auto\")"
+            ))
+            .at(at),
+        );
+    }
+    if events.iter().any(|e| e == "post-install") {
+        diagnostics.push(
+            Diagnostic::note(format!(
+                "the migration Job {job:?} runs at post-install: under `helm install --wait` (and in Argo CD, which runs PostSync hooks after the app is healthy) that is only once every resource of the release is Ready, so the app's pods must become Ready without the migrated schema (readiness that does not query it), or install without --wait; otherwise the first install waits until the timeout"
             ))
             .at(at),
         );
@@ -70,4 +92,5 @@ pub(crate) fn warn(
             .at(at),
         );
     }
+    Ok(())
 }

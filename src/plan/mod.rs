@@ -372,14 +372,15 @@ fn build(
     let container = template["spec"]["containers"][0].clone();
     let in_release = database::find(docs, &cx.lookups.targets, &container, ns)?;
     let (events, events_reason) = events::choose_events(&first.settings, in_release.as_ref());
-    events::warn(
+    events::check(
         &events,
+        &first.settings.hook_origin,
         in_release.as_ref(),
         cx.argocd,
         &name,
         &doc.label(),
         diagnostics,
-    );
+    )?;
 
     let known_external = known_external(first);
     let dependencies = dependencies::resolve_dependencies(

@@ -145,7 +145,8 @@ pub fn corpus_every_container() -> Vec<Input> {
     out
 }
 
-/// The argument lists that mark each container of `input` in turn.
+/// The argument lists that mark each container of `input` in turn, with `--hook auto` (so a
+/// migration whose database is in the release is built, not refused).
 pub fn container_marks(input: &[u8]) -> Vec<Vec<String>> {
     let docs = Documents::read(input).unwrap();
     let mut marks = Vec::new();
@@ -181,7 +182,12 @@ pub fn container_marks(input: &[u8]) -> Vec<Vec<String>> {
         };
         for (name, sidecar) in names("initContainers") {
             if !sidecar {
-                marks.push(vec!["--container".into(), format!("{target}:{name}")]);
+                marks.push(vec![
+                    "--container".into(),
+                    format!("{target}:{name}"),
+                    "--hook".into(),
+                    "auto".into(),
+                ]);
             }
         }
         if let Some((name, _)) = names("containers").into_iter().next() {
@@ -190,6 +196,8 @@ pub fn container_marks(input: &[u8]) -> Vec<Vec<String>> {
                 format!("{target}:{name}"),
                 "--command".into(),
                 r#"["migrate","--yes"]"#.into(),
+                "--hook".into(),
+                "auto".into(),
             ]);
         }
     }
