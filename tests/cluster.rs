@@ -557,12 +557,13 @@ fn helm4_hook_output_log_policy() {
         job["metadata"]["annotations"]["helm.sh/hook-output-log-policy"],
         "hook-succeeded,hook-failed"
     );
+    // The audit log orders each request by when its event was written, and the stand-in's
+    // status patch may be written after Helm, woken by its watch, already listed the pods: so
+    // Helm's own requests are looked for from the Job's creation on.
     let events = w.audit();
-    let finished = first(&events, 0, |e| e.finishes_job(JOB)).unwrap();
-    assert!(
-        first(&events, finished, lists_pods).is_some(),
-        "{events:#?}"
-    );
+    let created = first(&events, 0, |e| e.is("create", "jobs", JOB)).unwrap();
+    assert!(first(&events, 0, |e| e.finishes_job(JOB)).is_some());
+    assert!(first(&events, created, lists_pods).is_some(), "{events:#?}");
     assert!(!stdout(&out).contains("sql-migrate"), "{}", stdout(&out));
 
     // With the Job's pod there, as the Job controller would make it: succeeded, then failed.
@@ -576,8 +577,9 @@ fn helm4_hook_output_log_policy() {
         let out = w.deploy(&["upgrade"], &[timeout]);
         assert_eq!(out.status.success(), ok, "{out:?}");
         let events = w.audit();
-        let finished = first(&events, from, |e| e.finishes_job(JOB)).unwrap();
-        let listed = first(&events, finished, lists_pods).expect("pods listed");
+        assert!(first(&events, from, |e| e.finishes_job(JOB)).is_some());
+        let created = first(&events, from, |e| e.is("create", "jobs", JOB)).unwrap();
+        let listed = first(&events, created, lists_pods).expect("pods listed");
         assert!(
             first(&events, listed, |e| reads_log(e, "sql-migrate")).is_some(),
             "{verdict:?}: {:#?}",
