@@ -904,3 +904,46 @@ fn helm3_template_pipe_works() {
                 && d.hook_events() == ["pre-install", "pre-upgrade"])
     );
 }
+
+/// Helm 4.1.4 splits a rendered line with a run of nine dashes (a comment ruler in a script)
+/// as a document separator whenever a post-renderer is configured, before the post-renderer
+/// runs, and fails with "wrong node kind" (docs/helm-behaviour.md). The way around it that
+/// the docs give, piping `helm template` into migration-hook, works on the same chart. When a
+/// new pinned Helm fixes it, the first assertion says so and the docs must follow.
+#[test]
+fn helm4_dash_ruler_fails_any_post_renderer_and_the_pipe_works() {
+    let helm4 = need!(helm4());
+    let sb = Sandbox::new("helm4-dash-ruler");
+    need!(sb.install_plugin(&helm4));
+    let out = run(sb.command(&helm4).args([
+        "template",
+        "r",
+        "testdata/charts/ruler",
+        "--post-renderer",
+        "migration-hook",
+    ]));
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        stderr(&out).contains(
+            "error merging manifests: parsing ruler/templates/configmap.yaml: wrong node kind"
+        ),
+        "{}",
+        stderr(&out)
+    );
+
+    let line = format!(
+        "{} template r testdata/charts/ruler | {}",
+        sh_quote(helm4.as_os_str()),
+        sh_quote(OsStr::new(BIN))
+    );
+    let out = run(sb.command("sh").args(["-c", &line]));
+    assert_ok(&out, "helm4 template | migration-hook");
+    let said = stdout(&out);
+    assert!(
+        said.contains("    # ---------\n    exec sql-migrate up\n"),
+        "{said}"
+    );
+    let docs = parse_docs(&said);
+    let job = find(&docs, "Job", "r-migration");
+    assert_eq!(job.pod_containers("containers"), ["migrate"]);
+}
