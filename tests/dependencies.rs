@@ -202,6 +202,40 @@ fn promotion_violations(input: &[u8], output: &[u8]) -> Vec<String> {
         let kind = now["kind"].as_str().unwrap_or_default();
         let name = now["metadata"]["name"].as_str().unwrap_or_default();
         let id = format!("{kind}/{name} (output document {})", i + 1);
+        if kind == "Job" && original["kind"] == "Job" {
+            // A marked Job converted in place: it runs one of its own containers, and it is
+            // the only Job of the output that does (no second copy beside it).
+            let names = |v: &Value| -> Vec<String> {
+                v.pointer("/spec/template/spec/containers")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c["name"].as_str().map(str::to_string))
+                    .collect()
+            };
+            let runs = names(now);
+            if runs.len() != 1 || !names(original).contains(&runs[0]) {
+                out.push(format!(
+                    "{id} became a hook running {runs:?}, not one of its own containers"
+                ));
+            }
+            let image = now.pointer("/spec/template/spec/containers/0/image");
+            let again = after.iter().enumerate().filter(|(j, d)| {
+                *j != i
+                    && d.as_ref().is_some_and(|d| {
+                        d["kind"] == "Job"
+                            && d.pointer("/spec/template/spec/containers/0/image") == image
+                            && names(d) == runs
+                    })
+            });
+            if let Some((j, _)) = again.into_iter().next() {
+                out.push(format!(
+                    "{id} was converted, and output document {} runs it again",
+                    j + 1
+                ));
+            }
+            continue;
+        }
         if !["ConfigMap", "Secret", "ServiceAccount"].contains(&kind) {
             out.push(format!("{id} became a hook, and only dependencies may"));
             continue;
@@ -209,7 +243,17 @@ fn promotion_violations(input: &[u8], output: &[u8]) -> Vec<String> {
         if without_hook(original) != without_hook(now) {
             out.push(format!("{id} became a hook and changed otherwise too"));
         }
-        let users: Vec<usize> = (before.len()..after.len())
+        // The generated Jobs, and the marked Jobs converted into hooks in place.
+        let converted = |j: usize| {
+            before[j]
+                .as_ref()
+                .is_some_and(|b| b["kind"] == "Job" && annotation(b, "helm.sh/hook").is_none())
+                && after[j]
+                    .as_ref()
+                    .is_some_and(|a| annotation(a, "helm.sh/hook").is_some())
+        };
+        let users: Vec<usize> = (0..after.len())
+            .filter(|&j| j >= before.len() || converted(j))
             .filter(|&j| {
                 after[j].as_ref().is_some_and(|job| {
                     job["kind"] == "Job"
@@ -221,7 +265,7 @@ fn promotion_violations(input: &[u8], output: &[u8]) -> Vec<String> {
             .collect();
         if users.is_empty() {
             out.push(format!(
-                "{id} became a hook that no generated Job refers to"
+                "{id} became a hook that no generated or converted Job refers to"
             ));
         }
         for &j in &users {

@@ -285,7 +285,9 @@ fn check(
             let doc = docs.get(i);
             doc.value()
                 .map_err(|e| format!("edited document {} does not parse: {e}", i + 1))?;
-            if doc.kind() != edit.label.kind.as_deref() || doc.name() != edit.label.name.as_deref()
+            // A Job converted in place may lose a revision suffix from its name.
+            if doc.kind() != edit.label.kind.as_deref()
+                || (doc.name() != edit.label.name.as_deref() && !edit.converted)
             {
                 return Err(format!("edited document {} changed identity", i + 1));
             }

@@ -27,7 +27,11 @@ fn chart(units: usize, bad: &[usize]) -> String {
         let mark = if i % 4 == 3 {
             String::new()
         } else {
-            format!("        migration-hook/container: {container}\n")
+            // Pre-install chosen explicitly: the database is in the release, which is then a
+            // warning (with the default events it would be refused).
+            format!(
+                "        migration-hook/container: {container}\n        migration-hook/hook: pre-install,pre-upgrade\n"
+            )
         };
         out.push_str(&format!(
             "---\n# Source: c/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-{i}-config\n  labels:\n    app.kubernetes.io/instance: rel\ndata:\n  DATABASE_URL: \"postgres://u@db-{db}:5432/app\"\n  padding: {padding}\n\

@@ -188,7 +188,8 @@ fn corpus_emits_valid_objects() {
         "schema: corpus: {} edited, {} generated documents; chart fields unknown to k8s-openapi carried over: {:#?}",
         checked.edited, checked.generated, checked.allowed
     );
-    assert!(checked.edited >= 168 && checked.generated >= 580);
+    // A marked Job is converted in place (edited), not copied (generated).
+    assert!(checked.edited >= 181 && checked.generated >= 548);
 }
 
 #[test]

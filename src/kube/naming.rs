@@ -75,6 +75,32 @@ pub(crate) fn sanitize(name: &str) -> String {
     }
 }
 
+/// A Job name made stable across releases: a trailing revision number (`-3`, from
+/// `.Release.Revision`) or random suffix (`-hhmn4`, from `randAlphaNum`: letters and digits
+/// mixed, 4 to 10 of them) is dropped, the random one first, then the revision. Returns the
+/// name and what was dropped (empty when nothing was). A name made of such parts only is kept.
+pub(crate) fn without_revision_suffix(name: &str) -> (String, String) {
+    let mut kept = name;
+    let mut dropped = String::new();
+    let is_random = |s: &str| {
+        (4..=10).contains(&s.len())
+            && s.bytes().all(|b| b.is_ascii_alphanumeric())
+            && s.bytes().any(|b| b.is_ascii_digit())
+            && s.bytes().any(|b| b.is_ascii_alphabetic())
+    };
+    let is_revision = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    for strip in [&is_random as &dyn Fn(&str) -> bool, &is_revision] {
+        if let Some((head, tail)) = kept.rsplit_once('-')
+            && !head.is_empty()
+            && strip(tail)
+        {
+            dropped = format!("-{tail}{dropped}");
+            kept = head;
+        }
+    }
+    (kept.to_string(), dropped)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +141,26 @@ mod tests {
     fn sanitizing() {
         assert_eq!(sanitize("My.App_1"), "my-app-1");
         assert_eq!(sanitize("..."), "workload");
+    }
+
+    #[test]
+    fn revision_and_random_suffixes_are_dropped() {
+        let cases = [
+            ("shop-migrate-3", "shop-migrate", "-3"),
+            ("shop-migrate-db-1-hhmn4", "shop-migrate-db", "-1-hhmn4"),
+            ("shop-migrate-x7k2p", "shop-migrate", "-x7k2p"),
+            ("shop-migrate", "shop-migrate", ""),
+            ("shop-v2", "shop-v2", ""),
+            ("shop-migrate-abcde", "shop-migrate-abcde", ""),
+            ("42", "42", ""),
+            ("-3", "-3", ""),
+        ];
+        for (name, kept, dropped) in cases {
+            assert_eq!(
+                without_revision_suffix(name),
+                (kept.to_string(), dropped.to_string()),
+                "{name}"
+            );
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::kube::references::RefKind;
 use crate::plan::dependencies::Outcome;
-use crate::plan::{Migration, Plan};
+use crate::plan::{FromJob, Migration, Plan};
 use crate::yaml::edit::{Edited, Removal};
 
 /// The whole account: one block per Job, then the workload edits and the diagnostics.
@@ -19,6 +19,14 @@ pub fn explain(plan: &Plan) -> String {
         migration(&mut out, m, plan);
     }
     for e in &plan.edits {
+        if e.converted {
+            let _ = writeln!(
+                out,
+                "Replaced {} by its hook Job (re-emitted: the Job's own fields kept, formatting not kept)",
+                e.label
+            );
+            continue;
+        }
         if !e.set_annotations.is_empty() {
             let _ = writeln!(
                 out,
@@ -129,7 +137,7 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
         "  weight {}, delete policy {}{}",
         s.weight,
         s.delete_policy.join(","),
-        s.job_spec
+        m.job_spec
             .iter()
             .map(|(field, value)| format!(", {field} {value}"))
             .collect::<String>(),
@@ -159,12 +167,23 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
         out,
         "  container {:?} ({})",
         m.container,
-        if m.from_init {
-            "init container, removed from the workload"
-        } else {
-            "main container, stays in the workload"
+        match (m.from_job, m.from_init) {
+            (FromJob::InPlace, _) =>
+                "the Job's main container: the Job itself becomes the hook, so the migration runs once, not again beside the new pods",
+            (FromJob::CronJob, _) =>
+                "from the CronJob's job template: the Job runs it once before the release; the CronJob stays as it is",
+            (FromJob::Beside, true) => "init container, removed from the workload",
+            (FromJob::Beside, false) => "main container, stays in the workload",
         }
     );
+    if !m.dropped_suffix.is_empty() {
+        let _ = writeln!(
+            out,
+            "  name: {:?} dropped from the Job's name (a revision number or random suffix), so that it is the same on every release and before-hook-creation replaces the previous run; set migration-hook/job-name to choose another",
+            m.dropped_suffix
+        );
+    }
+    list(out, "kept from the source Job's spec", &m.kept_from_job);
     if let Some(dropped) = &h.entrypoint_of_image {
         let _ = writeln!(
             out,

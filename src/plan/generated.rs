@@ -21,6 +21,9 @@ pub struct Generated {
     /// The document's YAML (no `---`), emitted when planned: a parsed value takes several
     /// times the memory of its text, and a run may generate thousands of documents.
     pub text: String,
+    /// A Job converted in place: the document it replaces (written there, not appended; its
+    /// copies are appended all the same).
+    pub(crate) in_place: Option<usize>,
 }
 
 /// A generated document's YAML. In debug builds (the tests) it must read back as the value it
@@ -80,9 +83,12 @@ pub(crate) fn in_output_order(
                 source: job.source.clone(),
                 filename: job.filename.clone(),
                 text: texts.next().expect("one text per copy"),
+                in_place: None,
             });
         }
-        generated.push(job);
+        if job.in_place.is_none() {
+            generated.push(job);
+        }
     }
     Ok(generated)
 }

@@ -5,7 +5,8 @@
 //! - initContainers: those before a marked init container, in order, plus native sidecars;
 //!   regular containers kept as sidecars become native sidecars (first, so that a database
 //!   proxy is up before any init container that needs the database);
-//! - volumes: only those a kept container mounts; `restartPolicy: Never`;
+//! - volumes: only those a kept container mounts; `restartPolicy: Never` (a Job's or CronJob's
+//!   own `OnFailure` stays);
 //! - scheduling: required anti-affinity terms and DoNotSchedule spread constraints that select
 //!   the application's own pods are dropped (they would keep the Job off the app's nodes);
 //! - metadata: the extra pod labels and annotations asked for, a native mesh sidecar (or none)
@@ -151,7 +152,13 @@ pub(crate) fn hoist(
             &marked_field,
         ));
     }
-    if init_index.is_none() && spec.command.is_none() && spec.args.is_none() && spec.image.is_none()
+    // A Job's (or a CronJob's) main container is what runs to completion there already.
+    let runs_to_completion = matches!(kind, WorkloadKind::Job | WorkloadKind::CronJob);
+    if init_index.is_none()
+        && !runs_to_completion
+        && spec.command.is_none()
+        && spec.args.is_none()
+        && spec.image.is_none()
     {
         return Err(err(
             format!(
@@ -229,7 +236,12 @@ pub(crate) fn hoist(
     }
     hoisted.dropped_volumes = keep_mounted_volumes(&mut new_pod);
     check_mounts(&new_pod, workload, kind, label, &pod_field)?;
-    new_pod.insert("restartPolicy".into(), Value::String("Never".into()));
+    // A Job's own `OnFailure` (retry in the same pod) is its author's choice, and valid here.
+    let restart = match pod.get("restartPolicy").and_then(Value::as_str) {
+        Some(policy @ ("OnFailure" | "Never")) if runs_to_completion => policy,
+        _ => "Never",
+    };
+    new_pod.insert("restartPolicy".into(), Value::String(restart.into()));
     // Ephemeral containers are added by `kubectl debug`, and cannot be set on creation.
     new_pod.shift_remove("ephemeralContainers");
     if let Some(sa) = &spec.service_account {

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::input::document::is_mark_key;
 use crate::kube::keys;
 use crate::settings::mark::{HookChoice, MarkSpec, Origin};
 
@@ -29,6 +30,9 @@ pub(crate) struct Settings {
     /// default: a half-applied migration must not be retried blindly; `activeDeadlineSeconds`,
     /// `ttlSecondsAfterFinished`), in table order.
     pub(crate) job_spec: Vec<(&'static str, i64)>,
+    /// Those of `job_spec` a setting set (the others are defaults, which a marked Job's own
+    /// values win over).
+    pub(crate) job_spec_set: Vec<&'static str>,
     pub(crate) job_name: Option<String>,
     /// The weight of the dependencies promoted or copied for the Job: below `weight`
     /// (`select` refuses a setting that is not).
@@ -55,6 +59,7 @@ impl Settings {
             }
         }
         let weight = spec.weight.unwrap_or(DEFAULT_WEIGHT);
+        let job_spec = spec.job_spec_fields();
         Settings {
             hook: spec
                 .hook
@@ -63,7 +68,8 @@ impl Settings {
             hook_origin: spec.origin("hook").cloned().unwrap_or(Origin::Default),
             weight,
             delete_policy,
-            job_spec: spec.job_spec_fields(),
+            job_spec: job_spec.iter().map(|&(f, v, _)| (f, v)).collect(),
+            job_spec_set: job_spec.iter().filter(|f| f.2).map(|f| f.0).collect(),
             job_name: spec.job_name.clone(),
             dependency_weight: spec.dependency_weight.unwrap_or(weight - 1),
             dependency_delete_policy,
@@ -100,23 +106,78 @@ pub(crate) struct JobParts<'a> {
     pub(crate) filename: Option<&'a str>,
     /// The hoisted pod template.
     pub(crate) template: Value,
+    /// A marked Job or CronJob's own Job: see [`SourceJob`].
+    pub(crate) source: Option<SourceJob<'a>>,
+}
+
+/// What the hook Job keeps of a marked Job (converted in place) or CronJob (whose job template
+/// the Job runs once): the Job spec's own fields (`backoffLimit`, `ttlSecondsAfterFinished`,
+/// `activeDeadlineSeconds`, `podFailurePolicy`, …), over which only settings that were set
+/// win (a default fills a field the source lacks); and, for a Job converted in place, its
+/// metadata.
+pub(crate) struct SourceJob<'a> {
+    /// `spec` of the Job, `spec.jobTemplate.spec` of the CronJob.
+    pub(crate) spec: &'a Map<String, Value>,
+    /// The converted Job's `metadata` (its labels and annotations stay, our marks go).
+    pub(crate) metadata: Option<&'a Map<String, Value>>,
+}
+
+/// The fields of a source Job spec that the hook Job does not take over: the pod template
+/// (hoisted instead) and the selector (Kubernetes generates it from the template's labels,
+/// which the label hygiene may change).
+const NOT_KEPT: [&str; 3] = ["template", "selector", "manualSelector"];
+
+/// The source Job spec's fields the hook Job keeps, with no setting over them, for the account.
+pub(crate) fn kept_from_source(spec: &Map<String, Value>, settings: &Settings) -> Vec<String> {
+    spec.iter()
+        .filter(|(k, v)| !NOT_KEPT.contains(&k.as_str()) && !v.is_null())
+        .filter(|(k, _)| !settings.job_spec_set.contains(&k.as_str()))
+        .map(|(k, v)| match v {
+            Value::Object(_) | Value::Array(_) => k.clone(),
+            other => format!("{k} {other}"),
+        })
+        .collect()
 }
 
 /// The Job document, keys in the order people write them.
 pub fn document(parts: JobParts) -> Value {
     let s = parts.settings;
+    let source_metadata = parts.source.as_ref().and_then(|src| src.metadata);
     let mut metadata = Map::new();
-    metadata.insert("name".into(), json!(parts.name));
-    if let Some(ns) = parts.namespace {
-        metadata.insert("namespace".into(), json!(ns));
-    }
-    if let Some(labels) = parts
-        .labels
-        .filter(|l| l.as_object().is_some_and(|o| !o.is_empty()))
-    {
-        metadata.insert("labels".into(), labels.clone());
-    }
     let mut annotations = Map::new();
+    match source_metadata {
+        Some(own) => {
+            for (key, value) in own {
+                match key.as_str() {
+                    "name" => metadata.insert(key.clone(), json!(parts.name)),
+                    "annotations" => {
+                        annotations.extend(
+                            value
+                                .as_object()
+                                .into_iter()
+                                .flatten()
+                                .filter(|(k, _)| !is_mark_key(k))
+                                .map(|(k, v)| (k.clone(), v.clone())),
+                        );
+                        None
+                    }
+                    _ => metadata.insert(key.clone(), value.clone()),
+                };
+            }
+        }
+        None => {
+            metadata.insert("name".into(), json!(parts.name));
+            if let Some(ns) = parts.namespace {
+                metadata.insert("namespace".into(), json!(ns));
+            }
+            if let Some(labels) = parts
+                .labels
+                .filter(|l| l.as_object().is_some_and(|o| !o.is_empty()))
+            {
+                metadata.insert("labels".into(), labels.clone());
+            }
+        }
+    }
     annotations.insert(keys::HOOK.into(), json!(parts.events.join(",")));
     annotations.insert(keys::HOOK_WEIGHT.into(), json!(s.weight.to_string()));
     annotations.insert(
@@ -134,8 +195,20 @@ pub fn document(parts: JobParts) -> Value {
     metadata.insert("annotations".into(), Value::Object(annotations));
 
     let mut spec = Map::new();
+    if let Some(source) = &parts.source {
+        spec.extend(
+            source
+                .spec
+                .iter()
+                // `backoffLimit: null` is Kubernetes' default: the settings' default fills it.
+                .filter(|(k, v)| !NOT_KEPT.contains(&k.as_str()) && !v.is_null())
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+    }
     for (field, value) in &s.job_spec {
-        spec.insert((*field).into(), json!(value));
+        if s.job_spec_set.contains(field) || !spec.contains_key(*field) {
+            spec.insert((*field).into(), json!(value));
+        }
     }
     spec.insert("template".into(), parts.template);
 
@@ -182,6 +255,7 @@ mod tests {
             settings: &settings,
             filename: None,
             template: json!({"spec": {}}),
+            source: None,
         });
         assert_eq!(
             doc["metadata"]["annotations"]["helm.sh/hook"],

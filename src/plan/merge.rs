@@ -1,5 +1,6 @@
 //! Marked workloads that run the same migration (same image, command, args, env, settings and
-//! namespace) share one Job, which runs it once for all of them.
+//! namespace) share one Job, which runs it once for all of them. A marked Job or CronJob,
+//! which brings its own Job spec, is never merged.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -8,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::diagnostic::Diagnostic;
 use crate::input::document::Documents;
-use crate::plan::Draft;
+use crate::plan::{Draft, FromJob};
 
 /// Groups drafts that are the same migration (same image, command, args, env, settings and
 /// namespace), in stream order; the first of a group supplies the pod template.
@@ -27,7 +28,9 @@ pub(crate) fn merge_identical(
             c.get("env"),
             c.get("envFrom"),
             ns,
-            d.settings.identity()
+            d.settings.identity(),
+            // A Job or CronJob brings its own Job spec: never merged with another.
+            (d.from_job != FromJob::Beside).then_some(d.marked.doc),
         ])
         .to_string()
     };

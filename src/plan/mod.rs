@@ -26,6 +26,7 @@ use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, DocLabel, Error, Result};
 use crate::input::document::{self, Document, Documents, generated_filename};
+use crate::kube;
 use crate::kube::label_selector;
 use crate::kube::workload::WorkloadKind;
 use crate::settings::options::Options;
@@ -83,11 +84,33 @@ pub struct Migration {
     pub(crate) hoisted: Hoisted,
     pub(crate) dependencies: Vec<Dependency>,
     pub(crate) removed_labels: Vec<RemovedLabel>,
+    pub(crate) from_job: FromJob,
+    /// The revision or random suffix dropped from a converted Job's name (`-3`), if any.
+    pub(crate) dropped_suffix: String,
+    /// The source Job spec's fields the Job kept (`backoffLimit 3`, `podFailurePolicy`).
+    pub(crate) kept_from_job: Vec<String>,
+    /// The Job spec fields the settings put on the Job (`backoffLimit 0`): all of them for a
+    /// new Job; for a marked Job or CronJob, those set, and defaults for what it lacks.
+    pub(crate) job_spec: Vec<(&'static str, i64)>,
+}
+
+/// How a marked workload's Job relates to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FromJob {
+    /// A new Job beside the workload (also for a Job's init container, which leaves the Job).
+    Beside,
+    /// A Job whose main container is marked: the Job itself becomes the hook Job, keeping its
+    /// own settings; no second copy runs the migration again beside the new pods.
+    InPlace,
+    /// A CronJob: a Job from its job template runs once before the release; the CronJob stays
+    /// as it is.
+    CronJob,
 }
 
 /// One marked workload on its way to a Job.
 pub(crate) struct Draft<'m> {
     marked: &'m Marked,
+    from_job: FromJob,
     hoisted: Hoisted,
     settings: Settings,
     /// The workload's own edit (and the edit of the Deployment a Rollout's workloadRef names).
@@ -167,13 +190,21 @@ fn make_drafts<'m>(
         )
         .map_err(|e| already_hoisted(docs, from, &m.container, e))?;
         hoisted.template_from = source.map(Document::label);
-        let own_init = if source.is_some() {
+        let from_job = match m.kind {
+            WorkloadKind::Job if hoisted.init_index.is_none() => FromJob::InPlace,
+            WorkloadKind::CronJob => FromJob::CronJob,
+            _ => FromJob::Beside,
+        };
+        // A CronJob keeps its init container; a Job converted in place is replaced whole.
+        let own_init = if source.is_some() || from_job == FromJob::CronJob {
             None
         } else {
             hoisted.init_index
         };
         let mut edits = Vec::new();
-        edits.extend(workload_edit::workload_edit(doc, &value, m.kind, own_init)?);
+        if from_job != FromJob::InPlace {
+            edits.extend(workload_edit::workload_edit(doc, &value, m.kind, own_init)?);
+        }
         if let (Some(d), Some(v)) = (source, &source_value) {
             edits.extend(workload_edit::workload_edit(
                 d,
@@ -182,13 +213,18 @@ fn make_drafts<'m>(
                 hoisted.init_index,
             )?);
         }
-        let used_beside = from_kind
-            .template(from_value)
-            .and_then(|t| t.get("spec"))
-            .map(|pod| dependencies::used_beside_migration(pod, hoisted.init_index))
-            .unwrap_or_default();
+        // Nothing of a converted Job stays; all of a CronJob does, migration included.
+        let used_beside = match from_job {
+            FromJob::InPlace => Vec::new(),
+            FromJob::CronJob | FromJob::Beside => from_kind
+                .template(from_value)
+                .and_then(|t| t.get("spec"))
+                .map(|pod| dependencies::used_beside_migration(pod, own_init))
+                .unwrap_or_default(),
+        };
         Ok(Draft {
             marked: m,
+            from_job,
             settings: Settings::from_spec(&m.spec),
             hoisted,
             edits,
@@ -301,7 +337,11 @@ fn plan_in<'d, 's>(
         docs,
         groups.iter().map(|group| {
             let first = &drafts[group[0]];
-            (first.marked.doc, first.settings.job_name.as_deref())
+            (
+                first.marked.doc,
+                first.settings.job_name.as_deref(),
+                first.from_job == FromJob::InPlace,
+            )
         }),
     )?;
     let lookups = match pending {
@@ -335,9 +375,18 @@ fn plan_in<'d, 's>(
         }
     }
     drop(lookups);
+    // A Job converted in place takes the place of its source document.
+    let converted: Vec<WorkloadEdit> = jobs
+        .iter()
+        .filter_map(|job| {
+            job.in_place
+                .map(|doc| workload_edit::converted(docs.get(doc), &job.text))
+        })
+        .collect();
     plan.generated = generated::in_output_order(docs, jobs, &copies.list, threads)?;
     plan.copies = copies.list;
     plan.edits = drafts.into_iter().flat_map(|d| d.edits).collect();
+    plan.edits.extend(converted);
     plan.edits.sort_by_key(|e| e.doc);
     promote::add_edits(docs, &copies.promoted, &mut plan.edits)?;
     plan.promoted = copies.promoted;
@@ -414,25 +463,81 @@ fn build(
     )?;
     hygiene::strip_labels(&mut template, &removed_labels);
 
-    let filename = cx
-        .helm4
-        .then(|| doc.head.filename.as_deref().map(generated_filename))
-        .flatten();
+    let in_place = first.from_job == FromJob::InPlace;
+    // A converted Job keeps its own template file (and, under Helm 4, its own filename
+    // annotation); a new Job is named after the workload's.
+    let (source, filename) = if in_place {
+        (
+            doc.source.as_deref().map(str::to_string),
+            doc.head
+                .filename
+                .as_deref()
+                .filter(|_| cx.helm4)
+                .map(str::to_string),
+        )
+    } else {
+        (
+            doc.source.as_deref().map(generated_filename),
+            cx.helm4
+                .then(|| doc.head.filename.as_deref().map(generated_filename))
+                .flatten(),
+        )
+    };
+    let source_value = match first.from_job {
+        FromJob::Beside => None,
+        FromJob::InPlace | FromJob::CronJob => Some(doc.parse()?),
+    };
+    let source_job = source_value.as_deref().and_then(|v| {
+        let spec = match first.from_job {
+            FromJob::CronJob => v.pointer("/spec/jobTemplate/spec"),
+            _ => v.get("spec"),
+        }?;
+        Some(job::SourceJob {
+            spec: spec.as_object()?,
+            metadata: v
+                .get("metadata")
+                .and_then(Value::as_object)
+                .filter(|_| in_place),
+        })
+    });
+    let kept_from_job = source_job
+        .as_ref()
+        .map(|src| job::kept_from_source(src.spec, &first.settings))
+        .unwrap_or_default();
+    let job_spec = first
+        .settings
+        .job_spec
+        .iter()
+        .filter(|(field, _)| {
+            first.settings.job_spec_set.contains(field)
+                || source_job
+                    .as_ref()
+                    .is_none_or(|src| src.spec.get(*field).is_none_or(Value::is_null))
+        })
+        .copied()
+        .collect();
+    let dropped_suffix = if in_place && first.settings.job_name.is_none() {
+        kube::naming::without_revision_suffix(doc.name().unwrap_or_default()).1
+    } else {
+        String::new()
+    };
     let value = job::document(JobParts {
         name: &name,
         namespace: ns,
         labels: workload_labels.as_ref(),
         events: &events,
         settings: &first.settings,
-        filename: filename.as_deref(),
+        filename: filename.as_deref().filter(|_| !in_place),
         template,
+        source: source_job,
     });
     let document = Generated {
         kind: "Job",
         name: name.clone(),
-        source: doc.source.as_deref().map(generated_filename),
+        source,
         filename,
         text: generated::emit("Job", &value),
+        in_place: in_place.then_some(doc.index),
     };
     let migration = Migration {
         job: name,
@@ -449,6 +554,10 @@ fn build(
         },
         dependencies,
         removed_labels,
+        from_job: first.from_job,
+        dropped_suffix,
+        kept_from_job,
+        job_spec,
     };
     Ok((migration, document))
 }

@@ -9,18 +9,21 @@ use crate::input::document::Documents;
 use crate::kube::naming;
 
 /// Stable, valid, unique Job names, one for each `(document of the marked workload, the name
-/// asked for)`, in order.
+/// asked for, whether the workload is a Job converted in place)`, in order. A converted Job
+/// keeps its own name, made stable across releases (`without_revision_suffix`); the
+/// document it replaces does not count as taking it.
 pub(crate) fn job_names<'a>(
     docs: &Documents,
-    jobs: impl IntoIterator<Item = (usize, Option<&'a str>)>,
+    jobs: impl IntoIterator<Item = (usize, Option<&'a str>, bool)>,
 ) -> Result<Vec<String>> {
     let mut names: Vec<String> = Vec::new();
     let mut taken: HashSet<String> = HashSet::new();
-    for (index, wanted) in jobs {
+    for (index, wanted, in_place) in jobs {
         let doc = docs.get(index);
         let ns = doc.head.namespace.as_deref();
         let taken_by = |name: &str| -> Option<String> {
-            if let Some(existing) = docs.find("Job", ns, name).next() {
+            let replaced = |d: &&crate::input::document::Document| in_place && d.index == index;
+            if let Some(existing) = docs.find("Job", ns, name).find(|d| !replaced(d)) {
                 return Some(existing.label().to_string());
             }
             taken
@@ -38,7 +41,13 @@ pub(crate) fn job_names<'a>(
                 wanted.to_string()
             }
             None => {
-                let base = default_name(doc.name().unwrap_or("workload"));
+                let base = if in_place {
+                    let (stable, _) =
+                        naming::without_revision_suffix(doc.name().unwrap_or("workload"));
+                    naming::fit(&naming::sanitize(&stable), naming::MAX_JOB_NAME)
+                } else {
+                    default_name(doc.name().unwrap_or("workload"))
+                };
                 if taken_by(&base).is_none() {
                     base
                 } else {

@@ -272,6 +272,7 @@ pub(crate) fn add_edits(
             doc: p.doc,
             label: doc.label(),
             removals: Vec::new(),
+            converted: false,
             edited: Edited::Reemitted(format!("{}{text}", leading_comments(doc.body))),
             set_annotations: set,
         });

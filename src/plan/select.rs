@@ -64,7 +64,11 @@ pub(crate) fn marked_workloads(
     for flag in &options.container_flags {
         let doc = flag_target(docs, flag)?;
         let mut spec = MarkSpec::default();
-        spec.container = Some(flag.container.clone());
+        spec.container = Some(if flag.container.is_empty() {
+            only_container(doc, flag)?
+        } else {
+            flag.container.clone()
+        });
         let slot = &mut found.entry(doc.index).or_default()[2];
         if let Some(previous) = slot.as_ref()
             && previous.container != spec.container
@@ -415,6 +419,41 @@ fn flag_target<'d, 'a>(docs: &'d Documents<'a>, flag: &ContainerFlag) -> Result<
             ))
             .field(format!("--container {}", flag.text)))
         }
+    }
+}
+
+/// The only container of a Job or CronJob marked without `:CONTAINER`.
+fn only_container(doc: &Document, flag: &ContainerFlag) -> Result<String> {
+    let value = doc.parse()?;
+    let names: Vec<&str> = flag
+        .kind
+        .template(&value)
+        .and_then(|t| t.pointer("/spec/containers"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.get("name").and_then(Value::as_str))
+        .collect();
+    match names.as_slice() {
+        [one] => Ok(one.to_string()),
+        _ => Err(Error::new(format!(
+            "names no container, and {} has {}; name the migration container, as {}:CONTAINER",
+            doc.label(),
+            if names.is_empty() {
+                "no container".to_string()
+            } else {
+                format!(
+                    "containers {}",
+                    names
+                        .iter()
+                        .map(|n| format!("{n:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+            flag.text
+        ))
+        .field(format!("--container {}", flag.text))),
     }
 }
 

@@ -18,7 +18,22 @@ pub struct WorkloadEdit {
     pub removals: Vec<Removal>,
     /// Annotations set at `metadata.annotations` (a dependency promoted to a hook in place).
     pub set_annotations: Vec<(String, String)>,
+    /// The document is a marked Job replaced by its hook Job (`Edited::Reemitted`), which is
+    /// not the input minus removals: it reads as that Job's text.
+    pub converted: bool,
     pub edited: Edited,
+}
+
+/// A marked Job replaced whole by its hook Job, `text` (its leading comments kept).
+pub(crate) fn converted(doc: &Document, text: &str) -> WorkloadEdit {
+    WorkloadEdit {
+        doc: doc.index,
+        label: doc.label(),
+        removals: Vec::new(),
+        set_annotations: Vec::new(),
+        converted: true,
+        edited: Edited::Reemitted(format!("{}{text}", edit::leading_comments(doc.body))),
+    }
 }
 
 /// The marked workload minus the hoisted init container and our annotations; `None` when
@@ -71,5 +86,6 @@ pub(crate) fn workload_edit(
         edited: edit::apply(doc.body, value, &removals),
         removals,
         set_annotations: Vec::new(),
+        converted: false,
     }))
 }

@@ -222,15 +222,15 @@ macro_rules! settings {
             }
 
             /// The Job spec fields that settings land on directly, in table order: the value
-            /// set, or the row's default.
-            pub(crate) fn job_spec_fields(&self) -> Vec<(&'static str, i64)> {
+            /// set, or the row's default; and whether it was set.
+            pub(crate) fn job_spec_fields(&self) -> Vec<(&'static str, i64, bool)> {
                 use $crate::settings::mark::SettingValue as _;
                 let mut fields = Vec::new();
                 $(
                     if let $crate::settings::mark::Lands::JobSpec { field, default } = $lands {
                         let set = self.$field.as_ref().and_then(|v| v.as_job_field());
                         if let Some(value) = set.or(default) {
-                            fields.push((field, value));
+                            fields.push((field, value, set.is_some()));
                         }
                     }
                 )*

@@ -35,12 +35,21 @@ pub(crate) struct ContainerFlag {
 }
 
 impl ContainerFlag {
-    /// Parses `KIND/NAME:CONTAINER` or `KIND/NAMESPACE/NAME:CONTAINER`.
+    /// Parses `KIND/NAME:CONTAINER` or `KIND/NAMESPACE/NAME:CONTAINER`; a Job or CronJob may
+    /// leave out `:CONTAINER` to mark its only container (`container` is then empty until the
+    /// workload is found).
     pub fn parse(text: &str) -> Result<ContainerFlag, String> {
-        let usage = "expected KIND/NAME:CONTAINER (for example deployment/api:migrate), optionally KIND/NAMESPACE/NAME:CONTAINER";
-        let (target, container) = text
-            .rsplit_once(':')
-            .ok_or_else(|| format!("{text:?}: {usage}"))?;
+        let usage = "expected KIND/NAME:CONTAINER (for example deployment/api:migrate), optionally KIND/NAMESPACE/NAME:CONTAINER; a Job or CronJob may leave out :CONTAINER to mark its only container";
+        let (target, container) = match text.rsplit_once(':') {
+            Some(split) => split,
+            None => {
+                let kind = text.split('/').next().and_then(WorkloadKind::parse);
+                if !matches!(kind, Some(WorkloadKind::Job | WorkloadKind::CronJob)) {
+                    return Err(format!("{text:?}: {usage}"));
+                }
+                (text, "")
+            }
+        };
         let parts: Vec<&str> = target.split('/').collect();
         let (kind, namespace, name) = match parts.as_slice() {
             [kind, name] => (*kind, None, *name),
@@ -52,7 +61,11 @@ impl ContainerFlag {
                 "{text:?}: {kind:?} is not a workload kind; use deployment, statefulset, daemonset, replicaset, job, cronjob, pod or rollout"
             )
         })?;
-        if name.is_empty() || container.is_empty() || namespace.is_some_and(str::is_empty) {
+        let only_container = container.is_empty() && !text.contains(':');
+        if name.is_empty()
+            || (container.is_empty() && !only_container)
+            || namespace.is_some_and(str::is_empty)
+        {
             return Err(format!("{text:?}: {usage}"));
         }
         Ok(ContainerFlag {
@@ -124,5 +137,10 @@ mod tests {
         assert!(ContainerFlag::parse("service/api:migrate").is_err());
         assert!(ContainerFlag::parse("deploy/api").is_err());
         assert!(ContainerFlag::parse("deploy/api:").is_err());
+        assert!(ContainerFlag::parse("job/api-migrate:").is_err());
+        let f = ContainerFlag::parse("job/api-migrate").unwrap();
+        assert_eq!((f.name.as_str(), f.container.as_str()), ("api-migrate", ""));
+        let f = ContainerFlag::parse("cj/shop/nightly").unwrap();
+        assert_eq!(f.namespace.as_deref(), Some("shop"));
     }
 }
