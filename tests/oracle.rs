@@ -67,7 +67,8 @@ fn corpus_reads_the_same_to_kubernetes() {
     eprintln!("oracle: corpus unmarked (14 renderings) and marked (5): {total:?}");
     assert_eq!(refused, Vec::<String>::new());
     assert_eq!(total.streams, 19, "kubectl accepts every corpus stream");
-    assert!(total.untouched >= 575 && total.edited >= 7 && total.generated >= 20);
+    // mlflow's Job now runs after the chart's own hook Secret and uses it as is (no copy).
+    assert!(total.untouched >= 575 && total.edited >= 7 && total.generated >= 19);
 }
 
 /// Every container of every workload in the corpus, marked in turn: the surgical editor on

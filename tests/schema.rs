@@ -188,8 +188,9 @@ fn corpus_emits_valid_objects() {
         "schema: corpus: {} edited, {} generated documents; chart fields unknown to k8s-openapi carried over: {:#?}",
         checked.edited, checked.generated, checked.allowed
     );
-    // A marked Job is converted in place (edited), not copied (generated).
-    assert!(checked.edited >= 181 && checked.generated >= 548);
+    // A marked Job is converted in place (edited), not copied (generated); a Job placed after
+    // the chart's own hooks uses the hook Secrets among them as they are (no copies).
+    assert!(checked.edited >= 181 && checked.generated >= 534);
 }
 
 #[test]

@@ -142,6 +142,17 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
             .map(|(field, value)| format!(", {field} {value}"))
             .collect::<String>(),
     );
+    if !m.ordered_after.is_empty() {
+        const SHOWN: usize = 6;
+        let mut hooks = m.ordered_after[..m.ordered_after.len().min(SHOWN)].join(", ");
+        if m.ordered_after.len() > SHOWN {
+            hooks.push_str(&format!(" and {} more", m.ordered_after.len() - SHOWN));
+        }
+        let _ = writeln!(
+            out,
+            "  runs after the chart's own hooks on these events (weight not set, so placed above theirs; migration-hook/weight places it elsewhere): {hooks}"
+        );
+    }
     if m.dependencies
         .iter()
         .any(|d| matches!(d.outcome, Outcome::Promoted { .. } | Outcome::Copied { .. }))

@@ -18,6 +18,7 @@ pub(crate) mod hygiene;
 pub(crate) mod job;
 pub(crate) mod merge;
 pub(crate) mod naming;
+pub(crate) mod order;
 pub(crate) mod promote;
 pub(crate) mod select;
 pub(crate) mod workload_edit;
@@ -89,6 +90,9 @@ pub struct Migration {
     pub(crate) dropped_suffix: String,
     /// The source Job spec's fields the Job kept (`backoffLimit 3`, `podFailurePolicy`).
     pub(crate) kept_from_job: Vec<String>,
+    /// The chart's own hooks on the Job's events that it was placed after (`Job/x (weight 0)`),
+    /// when its weight was not set.
+    pub(crate) ordered_after: Vec<String>,
     /// The Job spec fields the settings put on the Job (`backoffLimit 0`): all of them for a
     /// new Job; for a marked Job or CronJob, those set, and defaults for what it lacks.
     pub(crate) job_spec: Vec<(&'static str, i64)>,
@@ -126,6 +130,7 @@ pub(crate) struct Draft<'m> {
 struct Lookups<'d> {
     selectors: hygiene::Selectors<'d>,
     targets: database::Targets<'d>,
+    hooks: order::ChartHooks,
 }
 
 impl<'d> Lookups<'d> {
@@ -133,6 +138,7 @@ impl<'d> Lookups<'d> {
         Lookups {
             selectors: hygiene::Selectors::new(docs),
             targets: database::Targets::new(docs),
+            hooks: order::ChartHooks::new(docs),
         }
     }
 }
@@ -431,6 +437,22 @@ fn build(
         diagnostics,
     )?;
 
+    // After the chart's own hooks on these events, unless the weight was set.
+    let mut ordered_after = Vec::new();
+    if first.marked.spec.weight.is_none() {
+        let hooks = cx.lookups.hooks.before(docs, &events, &name);
+        let weight = order::weight_after(&hooks, first.settings.weight);
+        if weight != first.settings.weight {
+            first.settings.weight = weight;
+            if first.marked.spec.dependency_weight.is_none() {
+                first.settings.dependency_weight = weight.saturating_sub(1);
+            }
+        }
+        ordered_after = hooks
+            .iter()
+            .map(|&(d, w)| format!("{} (weight {w})", docs.get(d).label().id()))
+            .collect();
+    }
     let known_external = known_external(first);
     let dependencies = dependencies::resolve_dependencies(
         docs,
@@ -558,6 +580,7 @@ fn build(
         dropped_suffix,
         kept_from_job,
         job_spec,
+        ordered_after,
     };
     Ok((migration, document))
 }

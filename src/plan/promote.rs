@@ -317,7 +317,7 @@ fn word_byte(b: u8) -> bool {
 }
 
 /// Whether `text` holds `name` as a whole word.
-fn names(text: &str, name: &str) -> bool {
+pub(crate) fn names(text: &str, name: &str) -> bool {
     let bytes = text.as_bytes();
     text.match_indices(name).any(|(at, _)| {
         let end = at + name.len();

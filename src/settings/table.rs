@@ -32,7 +32,8 @@ settings! {
     /// post-install,pre-upgrade when the database is part of the release
     hook: super::values::HookChoice = Hook,
         key "hook", config "hook", value "EVENTS", flag Once, lands Lands::Hook;
-    /// Hook weight of the Job (default: -1); its dependencies get a lower one
+    /// Hook weight of the Job (default: -1, or one above the chart's own hooks on the same
+    /// events); its dependencies get a lower one
     weight: i64 = Int { min: i32::MIN as i64 },
         key "weight", config "weight", value "N", flag Negative, lands Lands::Hook;
     /// Hook delete policy; before-hook-creation is always added
