@@ -211,7 +211,11 @@ fn helm4_release_lifecycle() {
     assert_hooks_then_release(&events, 0, &COPIES, &RELEASE_OBJECTS);
     w.assert_nothing_ever_missing(1);
     let deployment = w.deployment();
-    assert_eq!(containers(&deployment, "initContainers"), ["git-clone"]);
+    assert_eq!(
+        containers(&deployment, "initContainers"),
+        Vec::<String>::new(),
+        "git-clone, which only fed the migration, leaves the workload too"
+    );
     assert_eq!(containers(&deployment, "containers"), ["blog"]);
     assert_no_copies_left(&w);
     assert_release_objects_exist(&w);
@@ -297,7 +301,11 @@ fn helm4_release_lifecycle() {
         deployment["spec"]["template"]["spec"]["containers"][0]["image"],
         "ghcr.io/example/blog:2.5.0"
     );
-    assert_eq!(containers(&deployment, "initContainers"), ["git-clone"]);
+    assert_eq!(
+        containers(&deployment, "initContainers"),
+        Vec::<String>::new(),
+        "git-clone, which only fed the migration, leaves the workload too"
+    );
     // Shared ConfigMaps and Secrets survive the upgrade (helm/helm#11608 does not happen),
     // with the new values.
     let config = w
@@ -333,7 +341,11 @@ fn helm4_release_lifecycle() {
         deployment["spec"]["template"]["spec"]["containers"][0]["image"],
         "ghcr.io/example/blog:2.4.1"
     );
-    assert_eq!(containers(&deployment, "initContainers"), ["git-clone"]);
+    assert_eq!(
+        containers(&deployment, "initContainers"),
+        Vec::<String>::new(),
+        "git-clone, which only fed the migration, leaves the workload too"
+    );
     let events = w.audit();
     assert!(
         !events[from..]
@@ -373,7 +385,11 @@ fn helm4_failed_first_install_then_upgrade_install() {
     w.assert_nothing_ever_missing(2);
     assert_release_objects_exist(&w);
     assert_no_copies_left(&w);
-    assert_eq!(containers(&w.deployment(), "initContainers"), ["git-clone"]);
+    assert_eq!(
+        containers(&w.deployment(), "initContainers"),
+        Vec::<String>::new(),
+        "git-clone, which only fed the migration, leaves the workload too"
+    );
 }
 
 /// Values that give the migration a Secret of its own, which only it reads: migration-hook
@@ -444,7 +460,11 @@ fn helm4_promoted_secret_adopted_from_a_release_without_migration_hook() {
             !stdout(&manifest).contains("name: myblog-ddl"),
             "the release still carries Secret/myblog-ddl"
         );
-        assert_eq!(containers(&w.deployment(), "initContainers"), ["git-clone"]);
+        assert_eq!(
+            containers(&w.deployment(), "initContainers"),
+            Vec::<String>::new(),
+            "git-clone, which only fed the migration, leaves the workload too"
+        );
     }
 }
 
@@ -778,7 +798,11 @@ fn argocd_sync_order() {
     );
     w.assert_nothing_ever_missing(2);
     let deployment = w.deployment();
-    assert_eq!(containers(&deployment, "initContainers"), ["git-clone"]);
+    assert_eq!(
+        containers(&deployment, "initContainers"),
+        Vec::<String>::new(),
+        "git-clone, which only fed the migration, leaves the workload too"
+    );
     assert_eq!(
         deployment["spec"]["template"]["spec"]["containers"][0]["image"],
         "ghcr.io/example/blog:2.5.0"

@@ -67,8 +67,9 @@ fn corpus_reads_the_same_to_kubernetes() {
     eprintln!("oracle: corpus unmarked (14 renderings) and marked (5): {total:?}");
     assert_eq!(refused, Vec::<String>::new());
     assert_eq!(total.streams, 19, "kubectl accepts every corpus stream");
-    // mlflow's Job now runs after the chart's own hook Secret and uses it as is (no copy).
-    assert!(total.untouched >= 575 && total.edited >= 7 && total.generated >= 19);
+    // mlflow's Job runs after the chart's own hook Secret and uses it as is (no copy), and its
+    // migrations ConfigMap, which the Deployment no longer mounts, is promoted in place.
+    assert!(total.untouched >= 574 && total.edited >= 8 && total.generated >= 18);
 }
 
 /// Every container of every workload in the corpus, marked in turn: the surgical editor on

@@ -221,6 +221,7 @@ fn helm4_install_puts_the_job_and_copies_under_hooks() {
     }
     let job = find(&hooks, "Job", "myblog-migration");
     assert_eq!(job.hook_events(), ["pre-install", "pre-upgrade"]);
+    // git-clone runs in the Job, before the migration it feeds.
     assert_eq!(job.pod_containers("initContainers"), ["git-clone"]);
     assert_eq!(job.pod_containers("containers"), ["sql-migrate"]);
     let spec = &job.value["spec"]["template"]["spec"];
@@ -271,7 +272,11 @@ fn helm4_install_puts_the_job_and_copies_under_hooks() {
     );
     assert!(manifest.iter().all(|d| !d.is_hook()));
     let deployment = find(&manifest, "Deployment", "myblog");
-    assert_eq!(deployment.pod_containers("initContainers"), ["git-clone"]);
+    assert_eq!(
+        deployment.pod_containers("initContainers"),
+        Vec::<String>::new(),
+        "git-clone, which only fed the migration, leaves the workload too"
+    );
     assert_eq!(deployment.pod_containers("containers"), ["blog"]);
     assert_eq!(
         deployment.source.as_deref(),
@@ -416,7 +421,8 @@ fn helm4_template_no_hooks_leaves_the_job_out() {
     // The post-renderer did run: the init container is gone from the Deployment.
     assert_eq!(
         find(&docs, "Deployment", "myblog").pod_containers("initContainers"),
-        ["git-clone"]
+        Vec::<String>::new(),
+        "git-clone, which only fed the migration, leaves the workload too"
     );
 }
 
@@ -818,7 +824,8 @@ fn argocd_generate_command_hoists_the_migration() {
         );
         assert_eq!(
             find(&docs, "Deployment", "blog").pod_containers("initContainers"),
-            ["git-clone"]
+            Vec::<String>::new(),
+            "git-clone, which only fed the migration, leaves the workload too"
         );
         assert!(
             stderr(&out).contains(r#"runs as ServiceAccount "blog-migration-hook""#),

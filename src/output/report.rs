@@ -45,17 +45,24 @@ pub fn explain(plan: &Plan) -> String {
         let _ = writeln!(out, "Edited {} ({how}):", e.label);
         for r in &e.removals {
             let _ = match r {
-                Removal::Item { index, .. } => {
-                    let container = plan
-                        .migrations
-                        .iter()
-                        .find(|m| {
-                            m.sources.iter().any(|s| s.index == e.doc)
-                                || m.hoisted.template_from.as_ref().map(|t| t.index) == Some(e.doc)
+                Removal::Item { index, path } => {
+                    let migration = plan.migrations.iter().find(|m| {
+                        m.sources.iter().any(|s| s.index == e.doc)
+                            || m.hoisted.template_from.as_ref().map(|t| t.index) == Some(e.doc)
+                    });
+                    let list = path.last().copied().unwrap_or_default();
+                    let name = migration
+                        .and_then(|m| {
+                            let feeders = &m.hoisted.feeders;
+                            match list {
+                                "volumes" => feeders.volumes.iter().find(|(i, _)| i == index),
+                                _ => feeders.init.iter().find(|(i, _)| i == index),
+                            }
+                            .map(|(_, n)| n.as_str())
+                            .or((list == "initContainers").then_some(m.container.as_str()))
                         })
-                        .map(|m| m.container.as_str())
                         .unwrap_or_default();
-                    writeln!(out, "  removed initContainers[{index}] {container:?}")
+                    writeln!(out, "  removed {list}[{index}] {name:?}")
                 }
                 Removal::Key { path, key } => {
                     writeln!(out, "  removed annotation {}.{key}", path.join("."))
@@ -211,7 +218,27 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
         "stripped from it",
         &h.stripped.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
     );
-    list(out, "init containers kept", &h.kept_init);
+    let moved: Vec<String> = h.feeders.init.iter().map(|(_, n)| n.clone()).collect();
+    list(
+        out,
+        "init containers that only feed the migration (they write an emptyDir only the migration's side reads), moved out of the workload too",
+        &moved,
+    );
+    let kept: Vec<String> = h
+        .kept_init
+        .iter()
+        .filter(|n| !moved.contains(n))
+        .cloned()
+        .collect();
+    list(
+        out,
+        if m.from_init && m.from_job != FromJob::CronJob {
+            "init containers kept in both the Job and the workload"
+        } else {
+            "init containers kept"
+        },
+        &kept,
+    );
     list(out, "init containers dropped", &h.dropped_init);
     list(
         out,

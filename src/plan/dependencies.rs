@@ -158,15 +158,23 @@ pub(crate) struct Context<'a> {
     pub(crate) used_beside: &'a [String],
 }
 
-/// `KIND/NAME` of what a workload's pod uses beside the hoisted init container (`hoisted`,
-/// its index among the init containers): every other container's references and the pod's
-/// own (volumes, which stay in the workload and must resolve for its pods to start; service
-/// account; pull secrets).
-pub(crate) fn used_beside_migration(pod_spec: &Value, hoisted: Option<usize>) -> Vec<String> {
-    let skipped = hoisted.map(|i| format!("initContainers[{i}]."));
+/// `KIND/NAME` of what a workload's pod uses beside what leaves it (`init`, `volumes`: the
+/// indices of the hoisted init container, those that only fed it and their volumes): every
+/// other container's references and the pod's own (volumes, which stay in the workload and
+/// must resolve for its pods to start; service account; pull secrets).
+pub(crate) fn used_beside_migration(
+    pod_spec: &Value,
+    init: &[usize],
+    volumes: &[usize],
+) -> Vec<String> {
+    let skipped: Vec<String> = init
+        .iter()
+        .map(|i| format!("initContainers[{i}]."))
+        .chain(volumes.iter().map(|i| format!("volumes[{i}].")))
+        .collect();
     references::collect(pod_spec)
         .into_iter()
-        .filter(|r| skipped.as_deref().is_none_or(|s| !r.field.starts_with(s)))
+        .filter(|r| !skipped.iter().any(|s| r.field.starts_with(s.as_str())))
         .map(|r| format!("{}/{}", r.kind.kind(), r.name))
         .collect()
 }

@@ -23,6 +23,7 @@ use crate::kube::mesh::{self, Meta};
 use crate::kube::scheduling;
 use crate::kube::workload::{WorkloadKind, join_field};
 use crate::kube::{keys, sidecars};
+use crate::plan::feeders::{self, Feeders};
 use crate::settings::mark::MarkSpec;
 use crate::settings::values::VolumeOverride;
 
@@ -64,6 +65,9 @@ pub(crate) struct Hoisted {
     /// The document the pod template came from, when it is not the marked one (an Argo
     /// Rollout's `spec.workloadRef`).
     pub(crate) template_from: Option<DocLabel>,
+    /// The init containers (and volumes) that only feed the migration: they leave the workload
+    /// with it.
+    pub(crate) feeders: Feeders,
 }
 
 /// What the stream says around the workload.
@@ -185,6 +189,11 @@ pub(crate) fn hoist(
         entrypoint_of_image: None,
         added_metadata: Vec::new(),
         template_from: None,
+        // A CronJob stays as it is.
+        feeders: match init_index {
+            Some(m) if kind != WorkloadKind::CronJob => feeders::find(pod, m),
+            _ => Feeders::default(),
+        },
     };
 
     let mut new_inits: Vec<Value> = mains

@@ -12,6 +12,7 @@ pub(crate) mod candidates;
 pub(crate) mod database;
 pub(crate) mod dependencies;
 pub(crate) mod events;
+pub(crate) mod feeders;
 pub(crate) mod generated;
 pub(crate) mod hoist;
 pub(crate) mod hygiene;
@@ -121,9 +122,13 @@ pub(crate) struct Draft<'m> {
     edits: Vec<WorkloadEdit>,
     /// The workload's `metadata.labels` (the Job carries them).
     labels: Option<Value>,
-    /// `KIND/NAME` of what the workload uses beside the migration (an object the stream lacks
-    /// is then the release's known dependency, not a predicted failure).
+    /// `KIND/NAME` of what the workload keeps using beside the migration (an object shared
+    /// with it gets a copy, not a promotion).
     used_beside: Vec<String>,
+    /// `KIND/NAME` of what the workload used beside the migration container in the input,
+    /// init containers that only fed it included: an object the stream lacks is then the
+    /// release's known dependency, not a predicted failure.
+    used_in_input: Vec<String>,
 }
 
 /// What every migration of a run looks up, gathered once.
@@ -207,26 +212,46 @@ fn make_drafts<'m>(
         } else {
             hoisted.init_index
         };
+        // What leaves the template's workload: the migration and the init containers (and
+        // volumes) that only fed it.
+        let removed_init: Vec<usize> = hoisted
+            .init_index
+            .into_iter()
+            .chain(hoisted.feeders.init.iter().map(|(i, _)| *i))
+            .collect();
+        let removed_volumes: Vec<usize> = hoisted.feeders.volumes.iter().map(|(i, _)| *i).collect();
         let mut edits = Vec::new();
         if from_job != FromJob::InPlace {
-            edits.extend(workload_edit::workload_edit(doc, &value, m.kind, own_init)?);
+            let (init, volumes) = match own_init {
+                Some(_) => (&removed_init[..], &removed_volumes[..]),
+                None => (&[][..], &[][..]),
+            };
+            edits.extend(workload_edit::workload_edit(
+                doc, &value, m.kind, init, volumes,
+            )?);
         }
         if let (Some(d), Some(v)) = (source, &source_value) {
             edits.extend(workload_edit::workload_edit(
                 d,
                 v,
                 from_kind,
-                hoisted.init_index,
+                &removed_init,
+                &removed_volumes,
             )?);
         }
         // Nothing of a converted Job stays; all of a CronJob does, migration included.
-        let used_beside = match from_job {
-            FromJob::InPlace => Vec::new(),
-            FromJob::CronJob | FromJob::Beside => from_kind
-                .template(from_value)
-                .and_then(|t| t.get("spec"))
-                .map(|pod| dependencies::used_beside_migration(pod, own_init))
-                .unwrap_or_default(),
+        let pod = from_kind.template(from_value).and_then(|t| t.get("spec"));
+        let uses = |init: &[usize], volumes: &[usize]| {
+            pod.map(|pod| dependencies::used_beside_migration(pod, init, volumes))
+                .unwrap_or_default()
+        };
+        let (used_beside, used_in_input) = match from_job {
+            FromJob::InPlace => (Vec::new(), Vec::new()),
+            FromJob::CronJob => (uses(&[], &[]), uses(&[], &[])),
+            FromJob::Beside => {
+                let migration: Vec<usize> = hoisted.init_index.into_iter().collect();
+                (uses(&removed_init, &removed_volumes), uses(&migration, &[]))
+            }
         };
         Ok(Draft {
             marked: m,
@@ -236,6 +261,7 @@ fn make_drafts<'m>(
             edits,
             labels: value.get("metadata").and_then(|m| m.get("labels")).cloned(),
             used_beside,
+            used_in_input,
         })
     })
 }
@@ -245,7 +271,7 @@ fn make_drafts<'m>(
 /// acknowledged with `expect-external`.
 fn known_external(draft: &Draft) -> Vec<String> {
     let spec = &draft.marked.spec;
-    let mut known = draft.used_beside.clone();
+    let mut known = draft.used_in_input.clone();
     known.extend(spec.expect_external.iter().flatten().cloned());
     known.extend(
         spec.env_from_secrets

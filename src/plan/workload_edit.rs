@@ -36,24 +36,33 @@ pub(crate) fn converted(doc: &Document, text: &str) -> WorkloadEdit {
     }
 }
 
-/// The marked workload minus the hoisted init container and our annotations; `None` when
+/// The marked workload minus the hoisted init container (and those that only fed it, with
+/// their volumes: `removed_init`, `removed_volumes`, indices) and our annotations; `None` when
 /// nothing is to be taken out.
 pub(crate) fn workload_edit(
     doc: &Document,
     value: &Value,
     kind: WorkloadKind,
-    init_index: Option<usize>,
+    removed_init: &[usize],
+    removed_volumes: &[usize],
 ) -> Result<Option<WorkloadEdit>> {
     // Paths of static names: thousands of edits are kept until the output is written.
     let at = |tail: &[&'static str]| -> Vec<&'static str> {
         kind.template_path().iter().chain(tail).copied().collect()
     };
     let mut removals = Vec::new();
-    if let Some(i) = init_index {
-        removals.push(Removal::Item {
-            path: at(&["spec", "initContainers"]),
-            index: i,
-        });
+    for (list, indices) in [
+        ("initContainers", removed_init),
+        ("volumes", removed_volumes),
+    ] {
+        let mut indices = indices.to_vec();
+        indices.sort_unstable();
+        for index in indices {
+            removals.push(Removal::Item {
+                path: at(&["spec", list]),
+                index,
+            });
+        }
     }
     for path in [
         vec!["metadata", "annotations"],
