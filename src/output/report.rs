@@ -329,8 +329,39 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
             Outcome::External => {
                 "not in the rendered chart: must exist before the Job runs".to_string()
             }
-            Outcome::ReleaseClaim { .. } => {
-                "created by the release: does not exist at pre-install".to_string()
+            Outcome::ReleaseClaim { claim, .. } => {
+                let access = match claim.access {
+                    "shared" => "shared by pods on any node",
+                    other => other,
+                };
+                let blocked = claim.blocked_at(&m.events);
+                let mut said = format!("created by the release ({access})");
+                if blocked.contains(&"pre-install") {
+                    said.push_str(": does not exist at pre-install");
+                }
+                let held: Vec<&str> = blocked
+                    .iter()
+                    .copied()
+                    .filter(|e| *e != "pre-install")
+                    .collect();
+                if !held.is_empty() {
+                    said.push_str(&format!(
+                        "{} held by the app's running pods at {}",
+                        if blocked.contains(&"pre-install") {
+                            ", and"
+                        } else {
+                            ":"
+                        },
+                        held.join(", ")
+                    ));
+                }
+                if blocked.is_empty() {
+                    said.push_str(&format!(
+                        ": exists and can be mounted at {}",
+                        m.events.join(",")
+                    ));
+                }
+                said
             }
         };
         let _ = writeln!(out, "    {}/{}: {what}", d.kind.kind(), d.name);

@@ -72,8 +72,34 @@ pub(crate) enum Outcome {
     NotNeeded,
     /// Not in the stream: it must exist before the Job runs.
     External,
-    /// A PersistentVolumeClaim from the release: it does not exist at pre-install.
-    ReleaseClaim { doc: usize },
+    /// A PersistentVolumeClaim from the release: it does not exist at pre-install, and on the
+    /// other events the app's pods may hold it.
+    ReleaseClaim { doc: usize, claim: Claim },
+}
+
+/// What decides whether a release's claim can be mounted by the Job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Claim {
+    /// `ReadWriteOnce`, `ReadWriteOncePod`, or `shared` (`ReadWriteMany`, `ReadOnlyMany`), as
+    /// the claim's `spec.accessModes` say (the most permissive one).
+    pub(crate) access: &'static str,
+    /// The workload keeps mounting it: at every event but pre-install its pods run and hold it.
+    pub(crate) held_by_app: bool,
+    /// The Job pod's volume names that mount it, for the `volumes` setting.
+    pub(crate) volumes: Vec<String>,
+}
+
+impl Claim {
+    /// The events of `events` at which the Job cannot have the claim: pre-install (it does not
+    /// exist yet) and, for a single-node claim the app keeps mounting, every other one (the
+    /// app's pods hold it).
+    pub(crate) fn blocked_at<'e>(&self, events: &'e [String]) -> Vec<&'e str> {
+        events
+            .iter()
+            .map(String::as_str)
+            .filter(|e| *e == "pre-install" || (self.held_by_app && self.access != "shared"))
+            .collect()
+    }
 }
 
 /// One referenced object and what was done about it.
@@ -267,19 +293,94 @@ pub(crate) fn resolve_dependencies(
                     dep.fields.join(", ")
                 )));
             }
-            Outcome::ReleaseClaim { doc } if events.iter().any(|e| e == "pre-install") => {
-                diagnostics.push(
-                    Diagnostic::warning(format!(
-                        "{job_label} mounts this PersistentVolumeClaim, which the release creates: it cannot exist at pre-install, so on first install the migration pod would wait for it forever. Use hook events post-install,pre-upgrade, or a volume that exists before the release"
-                    ))
-                    .at(&docs.get(doc).label()),
+            Outcome::ReleaseClaim { doc, ref mut claim } => {
+                claim.volumes = claim_volumes(pod_spec, &dep.fields);
+                let blocked = claim.blocked_at(events);
+                let fix = claim
+                    .volumes
+                    .iter()
+                    .map(|v| format!("{v}=emptyDir"))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                let fix = format!(
+                    "if the migration does not need its contents, set migration-hook/volumes: \"{fix}\" (or =drop; --volumes {fix})"
                 );
+                let mut problems = Vec::new();
+                if blocked.contains(&"pre-install") {
+                    problems.push("it cannot exist at pre-install, so on first install the migration pod would wait for it until Helm's timeout (use hook events post-install,pre-upgrade)".to_string());
+                }
+                let held: Vec<&str> = blocked
+                    .iter()
+                    .copied()
+                    .filter(|e| *e != "pre-install")
+                    .collect();
+                if !held.is_empty() {
+                    problems.push(if claim.access == "ReadWriteOncePod" {
+                        format!(
+                            "it is ReadWriteOncePod and the app's running pods hold it at {}, so the migration pod cannot mount it until they stop: it would wait until Helm's timeout",
+                            held.join(", ")
+                        )
+                    } else {
+                        format!(
+                            "it is {} and the app's running pods hold it at {}: the migration pod can attach it only on their node, elsewhere it waits for the attach until Helm's timeout (use a ReadWriteMany claim for what both need)",
+                            claim.access,
+                            held.join(", ")
+                        )
+                    });
+                }
+                if !problems.is_empty() {
+                    diagnostics.push(
+                        Diagnostic::warning(format!(
+                            "{job_label} mounts this PersistentVolumeClaim, which the release creates: {}; {fix}",
+                            problems.join("; and ")
+                        ))
+                        .at(&docs.get(doc).label()),
+                    );
+                }
             }
             _ => {}
         }
     }
     rewrite(pod_spec, &deps, copies);
     Ok(deps)
+}
+
+/// The most permissive access mode of a claim: `shared` (`ReadWriteMany`, `ReadOnlyMany`),
+/// `ReadWriteOnce`, or `ReadWriteOncePod`; `ReadWriteOnce` when it says none that is known.
+fn claim_access(claim: &Value) -> &'static str {
+    let modes: Vec<&str> = claim
+        .pointer("/spec/accessModes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if modes
+        .iter()
+        .any(|m| matches!(*m, "ReadWriteMany" | "ReadOnlyMany"))
+    {
+        "shared"
+    } else if !modes.is_empty() && modes.iter().all(|m| *m == "ReadWriteOncePod") {
+        "ReadWriteOncePod"
+    } else {
+        "ReadWriteOnce"
+    }
+}
+
+/// The names of the Job pod's volumes behind `fields` (`volumes[2].persistentVolumeClaim…`).
+fn claim_volumes(pod_spec: &Value, fields: &[String]) -> Vec<String> {
+    fields
+        .iter()
+        .filter_map(|f| {
+            f.strip_prefix("volumes[")?
+                .split_once(']')?
+                .0
+                .parse::<usize>()
+                .ok()
+        })
+        .filter_map(|i| pod_spec.pointer(&format!("/volumes/{i}/name"))?.as_str())
+        .map(str::to_string)
+        .collect()
 }
 
 /// A hook Job of the chart, on an event the migration runs on too, that may create `dep`: one
@@ -398,7 +499,16 @@ fn decide(
     }
     if dep.kind == RefKind::PersistentVolumeClaim {
         return Ok(match found.iter().find(|d| !d.is_hook()) {
-            Some(doc) => Outcome::ReleaseClaim { doc: doc.index },
+            Some(doc) => Outcome::ReleaseClaim {
+                doc: doc.index,
+                claim: Claim {
+                    access: claim_access(&*doc.parse()?),
+                    held_by_app: cx
+                        .used_beside
+                        .contains(&format!("PersistentVolumeClaim/{}", dep.name)),
+                    volumes: Vec::new(),
+                },
+            },
             None => Outcome::External,
         });
     }
