@@ -12,6 +12,7 @@
 //! One apiserver for the whole binary, one namespace per test. A missing tool (the servers,
 //! Helm, kubectl) skips a test with a printed reason, except under CI, where it fails.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -389,6 +390,56 @@ fn helm4_failed_first_install_then_upgrade_install() {
         containers(&w.deployment(), "initContainers"),
         Vec::<String>::new(),
         "git-clone, which only fed the migration, leaves the workload too"
+    );
+}
+
+/// A chart that runs its migration in a plain Job named with the release revision, marked by
+/// the name without it: on install and on every upgrade the Job is a hook named `shop-migrate`,
+/// which before-hook-creation replaces; the release never holds a `shop-migrate-N` beside it,
+/// so the migration runs once per release and old runs do not pile up.
+#[test]
+fn helm4_plain_migration_job_converted_in_place() {
+    let w = need!(World::new("job-in-place"));
+    let deploy = |verb: &str| {
+        w.helm(&[
+            verb,
+            "shop",
+            "testdata/charts/jobmigrate",
+            "--server-side=false",
+            "--post-renderer",
+            "migration-hook",
+            "--post-renderer-args=--container=job/shop-migrate",
+            LONG,
+        ])
+    };
+    assert_ok(&deploy("install"), "helm install");
+    assert_eq!(
+        w.cluster.names(&w.ns, "jobs"),
+        BTreeSet::from(["Job/shop-migrate".to_string()])
+    );
+    let from = w.audit().len();
+    assert_ok(&deploy("upgrade"), "helm upgrade");
+    let events = w.audit();
+    let deleted = first(&events, from, |e| e.is("delete", "jobs", "shop-migrate"))
+        .expect("before-hook-creation deletes the previous run");
+    let created = first(&events, from, |e| e.is("create", "jobs", "shop-migrate")).unwrap();
+    let finished = first(&events, created, |e| e.finishes_job("shop-migrate")).unwrap();
+    assert!(deleted < created && created < finished);
+    assert!(
+        !events[from..]
+            .iter()
+            .any(|e| e.succeeded() && e.resource == "jobs" && e.name.starts_with("shop-migrate-")),
+        "a revision-named Job was written"
+    );
+    assert_eq!(
+        w.cluster.names(&w.ns, "jobs"),
+        BTreeSet::from(["Job/shop-migrate".to_string()])
+    );
+    let job = w.get("job", "shop-migrate").unwrap();
+    assert_eq!(job["spec"]["backoffLimit"], 2);
+    assert_eq!(
+        job["spec"]["template"]["spec"]["restartPolicy"],
+        "OnFailure"
     );
 }
 

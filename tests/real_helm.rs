@@ -954,3 +954,49 @@ fn helm4_dash_ruler_fails_any_post_renderer_and_the_pipe_works() {
     let job = find(&docs, "Job", "r-migration");
     assert_eq!(job.pod_containers("containers"), ["migrate"]);
 }
+
+/// A chart that runs its migration in a plain Job named with the release revision: marked with
+/// `job/NAME` alone, the Job becomes the hook (under HOOKS, not MANIFEST: it runs once, before
+/// the app), named without the revision, with its own backoffLimit, ttl and restartPolicy.
+#[test]
+fn helm4_install_converts_a_plain_migration_job_in_place() {
+    let helm4 = need!(helm4());
+    let sb = Sandbox::new("helm4-job-in-place");
+    need!(sb.install_plugin(&helm4));
+    let out = run(sb.command(&helm4).args([
+        "install",
+        "shop",
+        "testdata/charts/jobmigrate",
+        "--dry-run=client",
+        "--post-renderer",
+        "migration-hook",
+        // The name without the revision marks it on every release.
+        "--post-renderer-args=--container=job/shop-migrate",
+    ]));
+    assert_ok(&out, "helm install --dry-run=client");
+    let (hooks, manifest) = install_sections(&stdout(&out));
+    let ids: Vec<String> = manifest.iter().map(Doc::id).collect();
+    assert_eq!(
+        ids,
+        ["Deployment/shop"],
+        "the Job is not a release resource"
+    );
+    assert_eq!(hooks.len(), 1, "one Job: {hooks:?}");
+    let job = find(&hooks, "Job", "shop-migrate");
+    assert_eq!(job.hook_events(), ["pre-install", "pre-upgrade"]);
+    assert_eq!(
+        job.source.as_deref(),
+        Some("jobmigrate/templates/migrate-job.yaml"),
+        "it keeps its own template file"
+    );
+    assert_eq!(job.value["spec"]["backoffLimit"], 2);
+    assert_eq!(job.value["spec"]["ttlSecondsAfterFinished"], 3600);
+    assert_eq!(
+        job.value["spec"]["template"]["spec"]["restartPolicy"],
+        "OnFailure"
+    );
+    assert_eq!(
+        job.value["metadata"]["labels"]["app.kubernetes.io/name"],
+        "jobmigrate"
+    );
+}

@@ -339,6 +339,17 @@ fn annotation_mark(doc: &Document) -> Result<Option<MarkSpec>> {
     Ok(Some(spec))
 }
 
+/// Whether `name` names the workload: its name, or, for a Job, its name without the revision
+/// number or random suffix charts add (`shop-migrate` names `shop-migrate-3`), so that the
+/// same flag or config entry marks it on every release.
+fn names_workload(doc: &Document, kind: WorkloadKind, name: &str) -> bool {
+    let Some(own) = doc.name() else { return false };
+    own == name
+        || (kind == WorkloadKind::Job
+            && own.len() > name.len()
+            && crate::kube::naming::without_revision_suffix(own).0 == name)
+}
+
 /// Workloads a config selector picks.
 fn select<'d, 'a>(
     docs: &'d Documents<'a>,
@@ -351,7 +362,7 @@ fn select<'d, 'a>(
             || selector
                 .name
                 .as_deref()
-                .is_some_and(|n| doc.name() != Some(n))
+                .is_some_and(|n| !names_workload(doc, kind, n))
             || selector
                 .namespace
                 .as_deref()
@@ -383,7 +394,7 @@ fn flag_target<'d, 'a>(docs: &'d Documents<'a>, flag: &ContainerFlag) -> Result<
         .iter()
         .filter(|d| {
             WorkloadKind::of(d.head.api_version.as_deref(), d.kind()) == Some(flag.kind)
-                && d.name() == Some(flag.name.as_str())
+                && names_workload(d, flag.kind, &flag.name)
                 && flag
                     .namespace
                     .as_deref()
