@@ -76,19 +76,22 @@ pub(crate) fn sanitize(name: &str) -> String {
 }
 
 /// A Job name made stable across releases: a trailing revision number (`-3`, from
-/// `.Release.Revision`) or random suffix (`-hhmn4`, from `randAlphaNum`: letters and digits
-/// mixed, 4 to 10 of them) is dropped, the random one first, then the revision. Returns the
-/// name and what was dropped (empty when nothing was). A name made of such parts only is kept.
+/// `.Release.Revision`: up to 6 digits, so a date stays) or random suffix is dropped, the
+/// random one first, then the revision. Random means letters and digits mixed, and either 5
+/// of them (`-hhmn4`, `randAlphaNum 5`, Kubernetes' `generateName`) or 6 to 12 hexadecimal
+/// ones (`-9fb718c`, a checksum); so `-mysql8`, `-ipv6`, `-v2` stay. Returns the name and what
+/// was dropped (empty when nothing was). A name made of such parts only is kept.
 pub(crate) fn without_revision_suffix(name: &str) -> (String, String) {
     let mut kept = name;
     let mut dropped = String::new();
     let is_random = |s: &str| {
-        (4..=10).contains(&s.len())
-            && s.bytes().all(|b| b.is_ascii_alphanumeric())
+        let mixed = s.bytes().all(|b| b.is_ascii_alphanumeric())
             && s.bytes().any(|b| b.is_ascii_digit())
-            && s.bytes().any(|b| b.is_ascii_alphabetic())
+            && s.bytes().any(|b| b.is_ascii_alphabetic());
+        let hex = s.bytes().all(|b| b.is_ascii_hexdigit());
+        mixed && (s.len() == 5 || ((6..=12).contains(&s.len()) && hex))
     };
-    let is_revision = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let is_revision = |s: &str| (1..=6).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
     for strip in [&is_random as &dyn Fn(&str) -> bool, &is_revision] {
         if let Some((head, tail)) = kept.rsplit_once('-')
             && !head.is_empty()
@@ -152,6 +155,11 @@ mod tests {
             ("shop-migrate", "shop-migrate", ""),
             ("shop-v2", "shop-v2", ""),
             ("shop-migrate-abcde", "shop-migrate-abcde", ""),
+            ("gitlab-migrations-9fb718c", "gitlab-migrations", "-9fb718c"),
+            ("app-init-mysql8", "app-init-mysql8", ""),
+            ("app-init-ipv6", "app-init-ipv6", ""),
+            ("app-seed-20240101", "app-seed-20240101", ""),
+            ("app-migrate-k8s", "app-migrate-k8s", ""),
             ("42", "42", ""),
             ("-3", "-3", ""),
         ];

@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use crate::diagnostic::DocLabel;
 use crate::input::document::{Document, Documents};
-use crate::kube::keys;
 use crate::kube::workload::WorkloadKind;
+use crate::kube::{keys, naming};
 
 /// A container that looks like a migration.
 #[derive(Debug, Clone)]
@@ -86,7 +86,19 @@ pub(crate) fn find(docs: &Documents) -> Vec<Candidate> {
         };
         for (key, init) in [("initContainers", true), ("containers", false)] {
             for c in pod.get(key).and_then(Value::as_array).into_iter().flatten() {
-                if let Some(candidate) = candidate(doc, kind, c, init) {
+                if let Some(mut candidate) = candidate(doc, kind, c, init) {
+                    // The namespace only when the name alone is ambiguous: a flag with the
+                    // rendering's namespace fails when the chart is installed elsewhere.
+                    let ambiguous = docs.iter().any(|other| {
+                        other.index != doc.index
+                            && other.name() == doc.name()
+                            && !other.is_hook()
+                            && WorkloadKind::of(other.head.api_version.as_deref(), other.kind())
+                                == Some(kind)
+                    });
+                    if !ambiguous {
+                        candidate.namespace = None;
+                    }
                     found.push(candidate);
                 }
             }
@@ -130,8 +142,10 @@ fn candidate(doc: &Document, kind: WorkloadKind, c: &Value, init: bool) -> Optio
     } else {
         return None;
     };
-    // A main container runs until it ends: marking it takes a command, here its own.
-    let override_flag = (!init)
+    // A main container runs until it ends: marking it takes a command, here its own (not so
+    // in a Job or CronJob, whose container is what runs to completion).
+    let runs_to_completion = matches!(kind, WorkloadKind::Job | WorkloadKind::CronJob);
+    let override_flag = (!init && !runs_to_completion)
         .then(|| {
             let (flag, items) = if args.is_empty() {
                 ("--command", &command)
@@ -145,7 +159,11 @@ fn candidate(doc: &Document, kind: WorkloadKind, c: &Value, init: bool) -> Optio
         label: doc.label(),
         kind,
         namespace: doc.head.namespace.as_deref().map(str::to_string),
-        workload: doc.name()?.to_string(),
+        // A Job by its name without the revision suffix, which marks it on every release.
+        workload: match kind {
+            WorkloadKind::Job => naming::without_revision_suffix(doc.name()?).0,
+            _ => doc.name()?.to_string(),
+        },
         container: name.to_string(),
         init,
         why,

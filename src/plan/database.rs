@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::diagnostic::Result;
 use crate::input::document::{Document, Documents, same_namespace};
+use crate::kube::label_selector;
 use crate::kube::references::RefKind;
 
 /// A database of the release the migration talks to.
@@ -61,8 +62,15 @@ impl<'d> Targets<'d> {
         }
     }
 
-    /// The first target in `namespace` (in stream order) that `text` names as a host.
-    fn first_named(&self, text: &str, hostish: bool, namespace: Option<&str>) -> Option<usize> {
+    /// The first target in `namespace` (in stream order) that `text` names as a host, other
+    /// than those `own` says are the migration's own workload.
+    fn first_named(
+        &self,
+        text: &str,
+        hostish: bool,
+        namespace: Option<&str>,
+        own: &dyn Fn(&Document) -> bool,
+    ) -> Option<usize> {
         // A regular name can only be named as a whole run of word characters.
         let words = text
             .split(|c: char| !is_word(c))
@@ -75,18 +83,42 @@ impl<'d> Targets<'d> {
                 let doc = self.list[i];
                 same_namespace(doc.head.namespace.as_deref(), namespace)
                     && names_host(text, doc.name().unwrap_or_default(), hostish)
+                    && !own(doc)
             })
             .min()
     }
 }
 
-/// Looks for a Service or StatefulSet of the stream named in the migration's settings.
+/// Looks for a Service or StatefulSet of the stream named in the migration's settings: its
+/// command, args, environment, and the files of the ConfigMaps and Secrets it mounts
+/// (`template` is the Job's pod template, whose first container is the migration). A Service
+/// that selects the workload's own pods (an app's settings name its own URL) is not the
+/// database.
 pub(crate) fn find(
     docs: &Documents,
     targets: &Targets,
-    container: &Value,
+    template: &Value,
     namespace: Option<&str>,
 ) -> Result<Option<InRelease>> {
+    let pod = &template["spec"];
+    let container = &pod["containers"][0];
+    let labels = label_selector::labels_of(template.get("metadata").and_then(|m| m.get("labels")));
+    let own = |doc: &Document| -> bool {
+        doc.kind() == Some("Service")
+            && !labels.is_empty()
+            && doc.parse().is_ok_and(|v| {
+                v.pointer("/spec/selector")
+                    .and_then(Value::as_object)
+                    .is_some_and(|sel| {
+                        !sel.is_empty()
+                            && sel.iter().all(|(k, want)| {
+                                labels
+                                    .get(k)
+                                    .is_some_and(|have| want.as_str() == Some(have.as_str()))
+                            })
+                    })
+            })
+    };
     if !targets
         .list
         .iter()
@@ -94,8 +126,8 @@ pub(crate) fn find(
     {
         return Ok(None);
     }
-    for (via, setting, text) in texts(docs, container, namespace)? {
-        if let Some(i) = targets.first_named(&text, is_hostish(&setting), namespace) {
+    for (via, setting, text) in texts(docs, pod, container, namespace)? {
+        if let Some(i) = targets.first_named(&text, is_hostish(&setting), namespace, &own) {
             let doc = targets.list[i];
             return Ok(Some(InRelease {
                 target: format!(
@@ -113,6 +145,7 @@ pub(crate) fn find(
 /// The strings the migration gets: (where, setting name, text).
 fn texts(
     docs: &Documents,
+    pod: &Value,
     container: &Value,
     namespace: Option<&str>,
 ) -> Result<Vec<(String, String, String)>> {
@@ -179,6 +212,49 @@ fn texts(
             };
             for (k, text) in data(docs, kind, obj, namespace)? {
                 out.push((format!("env {k} from {} {obj}", kind.kind()), k, text));
+            }
+        }
+    }
+    // Files: a settings file in a mounted ConfigMap or Secret (`DATABASES.default.HOST`).
+    let volumes = pod.get("volumes").and_then(Value::as_array);
+    for mount in container
+        .get("volumeMounts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = mount.get("name").and_then(Value::as_str);
+        let Some(volume) = volumes
+            .into_iter()
+            .flatten()
+            .find(|v| v.get("name").and_then(Value::as_str) == name)
+        else {
+            continue;
+        };
+        let mut sources = vec![volume];
+        sources.extend(
+            volume
+                .pointer("/projected/sources")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
+        for source in sources {
+            for (key, name_key, kind) in [
+                ("configMap", "name", RefKind::ConfigMap),
+                ("secret", "secretName", RefKind::Secret),
+                ("secret", "name", RefKind::Secret),
+            ] {
+                let Some(obj) = source
+                    .get(key)
+                    .and_then(|r| r.get(name_key))
+                    .and_then(Value::as_str)
+                else {
+                    continue;
+                };
+                for (k, text) in data(docs, kind, obj, namespace)? {
+                    out.push((format!("file {k} from {} {obj}", kind.kind()), k, text));
+                }
             }
         }
     }
@@ -280,7 +356,17 @@ fn names_host(text: &str, name: &str, hostish_setting: bool) -> bool {
         if before.ends_with("//") && authority_rest.contains('@') {
             return false;
         }
-        let lower = before.to_ascii_lowercase();
+        // Quotes around a key and its value (`"HOST": "db"`, `host: 'db'`) do not count.
+        let lower: String = before
+            .chars()
+            .rev()
+            .take(24)
+            .filter(|c| !matches!(c, '"' | '\''))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<String>()
+            .to_ascii_lowercase();
         let introduced = [
             "@", "//", "host=", "host:", "host: ", "-h ", "--host ", "--host=", "server=",
             "address=",

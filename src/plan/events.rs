@@ -74,7 +74,7 @@ pub(crate) fn check(
     if events.iter().any(|e| e == "post-install") {
         diagnostics.push(
             Diagnostic::note(format!(
-                "the migration Job {job:?} runs at post-install: under `helm install --wait` (and in Argo CD, which runs PostSync hooks after the app is healthy) that is only once every resource of the release is Ready, so the app's pods must become Ready without the migrated schema (readiness that does not query it), or install without --wait; otherwise the first install waits until the timeout"
+                "the migration Job {job:?} runs at post-install: under `helm install --wait` (which Helm 4's --rollback-on-failure implies) and in Argo CD (PostSync comes after the app is healthy) that is only once every resource of the release is Ready, so the app's pods must become Ready without the migrated schema (readiness that does not query it), or install without waiting; otherwise the first install waits until the timeout. Without waiting, the release's database may still be starting when the Job runs: give it retries (migration-hook/backoff-limit) or an init container that waits for the database"
             ))
             .at(at),
         );

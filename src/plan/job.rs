@@ -113,8 +113,8 @@ pub(crate) struct JobParts<'a> {
 /// What the hook Job keeps of a marked Job (converted in place) or CronJob (whose job template
 /// the Job runs once): the Job spec's own fields (`backoffLimit`, `ttlSecondsAfterFinished`,
 /// `activeDeadlineSeconds`, `podFailurePolicy`, …), over which only settings that were set
-/// win (a default fills a field the source lacks); and, for a Job converted in place, its
-/// metadata.
+/// win (no default is added: a field it lacks keeps Kubernetes' default); and, for a Job
+/// converted in place, its metadata.
 pub(crate) struct SourceJob<'a> {
     /// `spec` of the Job, `spec.jobTemplate.spec` of the CronJob.
     pub(crate) spec: &'a Map<String, Value>,
@@ -129,14 +129,24 @@ const NOT_KEPT: [&str; 3] = ["template", "selector", "manualSelector"];
 
 /// The source Job spec's fields the hook Job keeps, with no setting over them, for the account.
 pub(crate) fn kept_from_source(spec: &Map<String, Value>, settings: &Settings) -> Vec<String> {
-    spec.iter()
+    let mut kept: Vec<String> = spec
+        .iter()
         .filter(|(k, v)| !NOT_KEPT.contains(&k.as_str()) && !v.is_null())
         .filter(|(k, _)| !settings.job_spec_set.contains(&k.as_str()))
         .map(|(k, v)| match v {
             Value::Object(_) | Value::Array(_) => k.clone(),
             other => format!("{k} {other}"),
         })
-        .collect()
+        .collect();
+    if !settings.job_spec_set.contains(&"backoffLimit")
+        && spec.get("backoffLimit").is_none_or(Value::is_null)
+    {
+        kept.push(
+            "no backoffLimit (Kubernetes' default: 6 retries; migration-hook/backoff-limit sets one)"
+                .to_string(),
+        );
+    }
+    kept
 }
 
 /// The Job document, keys in the order people write them.
@@ -200,13 +210,15 @@ pub fn document(parts: JobParts) -> Value {
             source
                 .spec
                 .iter()
-                // `backoffLimit: null` is Kubernetes' default: the settings' default fills it.
+                // `backoffLimit: null` is no setting: left out, as if absent.
                 .filter(|(k, v)| !NOT_KEPT.contains(&k.as_str()) && !v.is_null())
                 .map(|(k, v)| (k.clone(), v.clone())),
         );
     }
+    // Over a marked Job's own spec only the settings that were set land: what it leaves out
+    // (backoffLimit: 6 retries) is its author's choice, which our defaults do not override.
     for (field, value) in &s.job_spec {
-        if s.job_spec_set.contains(field) || !spec.contains_key(*field) {
+        if s.job_spec_set.contains(field) || parts.source.is_none() {
             spec.insert((*field).into(), json!(value));
         }
     }

@@ -450,8 +450,7 @@ fn build(
     let ns = namespace.as_deref();
     let job_label = format!("the migration Job {name:?}");
 
-    let container = template["spec"]["containers"][0].clone();
-    let in_release = database::find(docs, &cx.lookups.targets, &container, ns)?;
+    let in_release = database::find(docs, &cx.lookups.targets, &template, ns)?;
     let (events, events_reason) = events::choose_events(&first.settings, in_release.as_ref());
     events::check(
         &events,
@@ -512,25 +511,15 @@ fn build(
     hygiene::strip_labels(&mut template, &removed_labels);
 
     let in_place = first.from_job == FromJob::InPlace;
-    // A converted Job keeps its own template file (and, under Helm 4, its own filename
-    // annotation); a new Job is named after the workload's.
-    let (source, filename) = if in_place {
-        (
-            doc.source.as_deref().map(str::to_string),
-            doc.head
-                .filename
-                .as_deref()
-                .filter(|_| cx.helm4)
-                .map(str::to_string),
-        )
-    } else {
-        (
-            doc.source.as_deref().map(generated_filename),
-            cx.helm4
-                .then(|| doc.head.filename.as_deref().map(generated_filename))
-                .flatten(),
-        )
-    };
+    // The new documents are named after the workload's template file (`<file>-migration-hook`),
+    // so `--show-only` finds them; a converted Job, written in place, keeps its own file and
+    // filename annotation, and only its copies take this name.
+    let (source, filename) = (
+        doc.source.as_deref().map(generated_filename),
+        cx.helm4
+            .then(|| doc.head.filename.as_deref().map(generated_filename))
+            .flatten(),
+    );
     let source_value = match first.from_job {
         FromJob::Beside => None,
         FromJob::InPlace | FromJob::CronJob => Some(doc.parse()?),
@@ -556,12 +545,7 @@ fn build(
         .settings
         .job_spec
         .iter()
-        .filter(|(field, _)| {
-            first.settings.job_spec_set.contains(field)
-                || source_job
-                    .as_ref()
-                    .is_none_or(|src| src.spec.get(*field).is_none_or(Value::is_null))
-        })
+        .filter(|(field, _)| first.settings.job_spec_set.contains(field) || source_job.is_none())
         .copied()
         .collect();
     let dropped_suffix = if in_place && first.settings.job_name.is_none() {

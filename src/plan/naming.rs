@@ -45,6 +45,11 @@ pub(crate) fn job_names<'a>(
                     let (stable, _) =
                         naming::without_revision_suffix(doc.name().unwrap_or("workload"));
                     naming::fit(&naming::sanitize(&stable), naming::MAX_JOB_NAME)
+                } else if doc.kind() == Some("Job") {
+                    // A Job's init container: the Job's name may carry the revision too.
+                    let (stable, _) =
+                        naming::without_revision_suffix(doc.name().unwrap_or("workload"));
+                    default_name(&stable)
                 } else {
                     default_name(doc.name().unwrap_or("workload"))
                 };

@@ -421,12 +421,22 @@ fn flag_target<'d, 'a>(docs: &'d Documents<'a>, flag: &ContainerFlag) -> Result<
         }
         many => {
             let list: Vec<String> = many.iter().map(|d| d.label().to_string()).collect();
+            // Two Jobs whose names differ only by their revision suffix: the full name tells
+            // them apart; otherwise the namespace does.
+            let same_name = many.iter().any(|d| d.name() != Some(flag.name.as_str()));
+            let how = if same_name {
+                "name the Job by its full name".to_string()
+            } else {
+                format!(
+                    "add the namespace, as {}/NAMESPACE/{}:{}",
+                    flag.kind.kind().to_ascii_lowercase(),
+                    flag.name,
+                    flag.container
+                )
+            };
             Err(Error::new(format!(
-                "is ambiguous: it matches {}; add the namespace, as {}/NAMESPACE/{}:{}",
+                "is ambiguous: it matches {}; {how}",
                 list.join(" and "),
-                flag.kind.kind().to_ascii_lowercase(),
-                flag.name,
-                flag.container
             ))
             .field(format!("--container {}", flag.text)))
         }
