@@ -149,15 +149,26 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
             .map(|(field, value)| format!(", {field} {value}"))
             .collect::<String>(),
     );
-    if !m.ordered_after.is_empty() {
+    let shown = |all: &[String]| -> String {
         const SHOWN: usize = 6;
-        let mut hooks = m.ordered_after[..m.ordered_after.len().min(SHOWN)].join(", ");
-        if m.ordered_after.len() > SHOWN {
-            hooks.push_str(&format!(" and {} more", m.ordered_after.len() - SHOWN));
+        let mut hooks = all[..all.len().min(SHOWN)].join(", ");
+        if all.len() > SHOWN {
+            hooks.push_str(&format!(" and {} more", all.len() - SHOWN));
         }
+        hooks
+    };
+    if !m.ordered_after.is_empty() {
         let _ = writeln!(
             out,
-            "  runs after the chart's own hooks on these events (weight not set, so placed above theirs; migration-hook/weight places it elsewhere): {hooks}"
+            "  runs after the chart's own hooks on these events (weight not set, so placed above theirs; migration-hook/weight places it elsewhere): {}",
+            shown(&m.ordered_after)
+        );
+    }
+    if !m.ordered_before.is_empty() {
+        let _ = writeln!(
+            out,
+            "  runs before (or with) the chart's own hooks on these events, at the weight set: {}; one that creates what the migration reads must run first",
+            shown(&m.ordered_before)
         );
     }
     if m.dependencies

@@ -105,6 +105,31 @@ pub(crate) fn find(pod: &Map<String, Value>, migration: usize) -> Feeders {
     }
 }
 
+/// The init containers after the marked one (`marked`) that mount an `emptyDir` it mounts:
+/// `(container, volume)`. The marked container then looks like a feeder of theirs (a copy of
+/// the migrations that a later init container runs), which stays in the workload.
+pub(crate) fn fed_later(pod: &Map<String, Value>, marked: usize) -> Vec<(String, String)> {
+    let inits = list(pod, "initContainers");
+    let empty_dirs: BTreeSet<&str> = list(pod, "volumes")
+        .iter()
+        .filter(|v| v.get("emptyDir").is_some())
+        .filter_map(|v| v.get("name").and_then(Value::as_str))
+        .collect();
+    let own: Vec<&str> = mounts(inits[marked])
+        .into_iter()
+        .filter(|m| empty_dirs.contains(m))
+        .collect();
+    inits[marked + 1..]
+        .iter()
+        .flat_map(|c| {
+            own.iter()
+                .filter(|v| mounts(c).contains(v))
+                .map(|v| (name(c).to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 fn list<'p>(pod: &'p Map<String, Value>, key: &str) -> Vec<&'p Value> {
     pod.get(key)
         .and_then(Value::as_array)

@@ -68,6 +68,8 @@ pub(crate) struct Hoisted {
     /// The init containers (and volumes) that only feed the migration: they leave the workload
     /// with it.
     pub(crate) feeders: Feeders,
+    /// `(container, volume)`: later init containers reading an emptyDir the marked one writes.
+    pub(crate) feeds: Vec<(String, String)>,
 }
 
 /// What the stream says around the workload.
@@ -172,6 +174,12 @@ pub(crate) fn hoist(
         ));
     }
 
+    // Marking what fills an emptyDir for a later init container (which stays in the workload)
+    // is most likely marking the wrong one.
+    let feeds: Vec<(String, String)> = match init_index {
+        Some(i) => feeders::fed_later(pod, i),
+        None => Vec::new(),
+    };
     let kept_sidecars = kept_sidecar_names(&mains, container, spec, label, &pod_field)?;
     let mut hoisted = Hoisted {
         template: Value::Null,
@@ -189,6 +197,7 @@ pub(crate) fn hoist(
         entrypoint_of_image: None,
         added_metadata: Vec::new(),
         template_from: None,
+        feeds,
         // A CronJob stays as it is.
         feeders: match init_index {
             Some(m) if kind != WorkloadKind::CronJob => feeders::find(pod, m),

@@ -274,7 +274,8 @@ fn traffic_selectors(
     Ok(out.into_iter().map(|(_, found)| found).collect())
 }
 
-/// NetworkPolicy pod selectors (the policy's own, and its peers') that match `labels`.
+/// NetworkPolicy pod selectors that grant the migration pod access and match `labels`: a
+/// policy's own selector when it allows egress, and ingress peers.
 /// With `keys`, only policies that mention one of those label keys are read.
 fn network_policy_selectors(
     docs: &Documents,
@@ -298,11 +299,21 @@ fn network_policy_selectors(
         let Some(spec) = doc.value()?.get("spec") else {
             continue;
         };
+        // What grants the migration pod access: the policy's own selector when the policy
+        // allows egress (the pods it selects may connect out), and the ingress peers of other
+        // policies (a database's policy admitting the app's pods). An egress peer is a
+        // destination: whether others may reach the migration pod does not matter to it.
         let mut candidates: Vec<(String, &Value)> = Vec::new();
-        if let Some(s) = spec.get("podSelector") {
+        let grants_egress = spec.get("egress").is_some()
+            || spec
+                .get("policyTypes")
+                .and_then(Value::as_array)
+                .is_some_and(|t| t.iter().any(|t| t == "Egress"));
+        if let Some(s) = spec.get("podSelector").filter(|_| grants_egress) {
             candidates.push(("spec.podSelector".into(), s));
         }
-        for (list, peers) in [("ingress", "from"), ("egress", "to")] {
+        {
+            let (list, peers) = ("ingress", "from");
             for (i, rule) in spec
                 .get(list)
                 .and_then(Value::as_array)

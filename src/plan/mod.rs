@@ -94,6 +94,8 @@ pub struct Migration {
     /// The chart's own hooks on the Job's events that it was placed after (`Job/x (weight 0)`),
     /// when its weight was not set.
     pub(crate) ordered_after: Vec<String>,
+    /// Those it runs before (or with), when its weight was set.
+    pub(crate) ordered_before: Vec<String>,
     /// The Job spec fields the settings put on the Job (`backoffLimit 0`): all of them for a
     /// new Job; for a marked Job or CronJob, those set, and defaults for what it lacks.
     pub(crate) job_spec: Vec<(&'static str, i64)>,
@@ -461,11 +463,27 @@ fn build(
         &doc.label(),
         diagnostics,
     )?;
+    for (later, volume) in &first.hoisted.feeds {
+        diagnostics.push(
+            Diagnostic::warning(format!(
+                "the marked init container {:?} writes emptyDir {volume:?}, which init container {later:?} after it reads; {later:?} stays in the workload and the Job runs only {:?}. If {later:?} is the migration, mark it instead (migration-hook/container: {later})",
+                first.marked.container, first.marked.container
+            ))
+            .at(&doc.label()),
+        );
+    }
 
     // After the chart's own hooks on these events, unless the weight was set.
     let mut ordered_after = Vec::new();
-    if first.marked.spec.weight.is_none() {
-        let hooks = cx.lookups.hooks.before(docs, &events, &name);
+    let mut ordered_before = Vec::new();
+    let hooks = cx.lookups.hooks.before(docs, &events, &name);
+    if first.marked.spec.weight.is_some() {
+        ordered_before = hooks
+            .iter()
+            .filter(|&&(_, w)| w >= first.settings.weight)
+            .map(|&(d, w)| format!("{} (weight {w})", docs.get(d).label().id()))
+            .collect();
+    } else {
         let weight = order::weight_after(&hooks, first.settings.weight);
         if weight != first.settings.weight {
             first.settings.weight = weight;
@@ -591,6 +609,7 @@ fn build(
         kept_from_job,
         job_spec,
         ordered_after,
+        ordered_before,
     };
     Ok((migration, document))
 }
