@@ -34,6 +34,8 @@ pub(crate) struct Targets<'d> {
     by_name: HashMap<&'d str, Vec<usize>>,
     /// Positions in `list` of the other names (a StatefulSet may be called `db.main`).
     irregular: Vec<usize>,
+    /// The lengths of the regular names, shortest to longest: a word outside is not looked up.
+    lengths: std::ops::RangeInclusive<usize>,
 }
 
 impl<'d> Targets<'d> {
@@ -55,10 +57,13 @@ impl<'d> Targets<'d> {
                 irregular.push(i);
             }
         }
+        let lengths = by_name.keys().map(|n| n.len()).min().unwrap_or(1)
+            ..=by_name.keys().map(|n| n.len()).max().unwrap_or(0);
         Targets {
             list,
             by_name,
             irregular,
+            lengths,
         }
     }
 
@@ -74,6 +79,7 @@ impl<'d> Targets<'d> {
         // A regular name can only be named as a whole run of word characters.
         let words = text
             .split(|c: char| !is_word(c))
+            .filter(|w| self.lengths.contains(&w.len()))
             .filter_map(|w| self.by_name.get(w))
             .flatten();
         words
@@ -126,7 +132,7 @@ pub(crate) fn find(
     {
         return Ok(None);
     }
-    for (via, setting, text) in texts(docs, pod, container, namespace)? {
+    for (via, setting, text) in texts(docs, targets, pod, container, namespace)? {
         if let Some(i) = targets.first_named(&text, is_hostish(&setting), namespace, &own) {
             let doc = targets.list[i];
             return Ok(Some(InRelease {
@@ -145,6 +151,7 @@ pub(crate) fn find(
 /// The strings the migration gets: (where, setting name, text).
 fn texts(
     docs: &Documents,
+    targets: &Targets,
     pod: &Value,
     container: &Value,
     namespace: Option<&str>,
@@ -252,6 +259,19 @@ fn texts(
                 else {
                     continue;
                 };
+                // A ConfigMap whose text names no target as a host is not parsed (settings
+                // files are long, and every marked workload may mount one); the raw text holds
+                // what the data does, escapes aside, which `names_host` ignores. Secret data is
+                // encoded.
+                if kind == RefKind::ConfigMap
+                    && !docs.find(kind.kind(), namespace, obj).any(|d| {
+                        targets
+                            .first_named(d.body, false, namespace, &|_| false)
+                            .is_some()
+                    })
+                {
+                    continue;
+                }
                 for (k, text) in data(docs, kind, obj, namespace)? {
                     out.push((format!("file {k} from {} {obj}", kind.kind()), k, text));
                 }
@@ -356,12 +376,13 @@ fn names_host(text: &str, name: &str, hostish_setting: bool) -> bool {
         if before.ends_with("//") && authority_rest.contains('@') {
             return false;
         }
-        // Quotes around a key and its value (`"HOST": "db"`, `host: 'db'`) do not count.
+        // Quotes around a key and its value (`"HOST": "db"`, `host: 'db'`, JSON escaped in YAML
+        // `\"host\":\"db\"`) do not count.
         let lower: String = before
             .chars()
             .rev()
             .take(24)
-            .filter(|c| !matches!(c, '"' | '\''))
+            .filter(|c| !matches!(c, '"' | '\'' | '\\'))
             .collect::<Vec<_>>()
             .into_iter()
             .rev()
