@@ -445,6 +445,11 @@ mod tests {
             "a user name, not the host"
         );
         assert!(named("postgres://user:secret@shop-db:5432/x"));
+        // Settings files: quoted keys and values, and JSON escaped inside YAML.
+        assert!(named("    HOST: \"shop-db\"\n"));
+        assert!(named("{'host': 'shop-db'}"));
+        assert!(named(r#"{\"database\":{\"host\":\"shop-db\"}}"#));
+        assert!(!named("\"name\": \"shop-db\""));
         assert!(
             is_hostish("DATABASE_HOST") && is_hostish("db_url") && !is_hostish("DATABASE_USER")
         );
