@@ -84,6 +84,25 @@ fn text(v: &Value) -> String {
     v.as_str().map_or_else(|| v.to_string(), str::to_string)
 }
 
+/// A document's annotation, as text.
+fn annotation(v: &Value, key: &str) -> Option<String> {
+    v["metadata"]["annotations"].get(key).map(text)
+}
+
+/// A document's hook events, as Helm reads them.
+fn events_of(v: &Value) -> Vec<String> {
+    annotation(v, "helm.sh/hook")
+        .map(|h| h.split(',').map(|e| e.trim().to_lowercase()).collect())
+        .unwrap_or_default()
+}
+
+/// A document's hook weight, as Helm reads it (0 when absent or invalid).
+fn weight_of(v: &Value) -> i64 {
+    annotation(v, "helm.sh/hook-weight")
+        .and_then(|w| w.trim().parse::<i64>().ok())
+        .unwrap_or(0)
+}
+
 fn matches(selector: &Value, labels: &serde_json::Map<String, Value>, plain_map: bool) -> bool {
     let Some(sel) = selector.as_object() else {
         return false;
@@ -167,17 +186,6 @@ fn promotion_violations(input: &[u8], output: &[u8]) -> Vec<String> {
         .iter()
         .map(|d| String::from_utf8_lossy(d).into_owned())
         .collect();
-    let annotation = |v: &Value, k: &str| v["metadata"]["annotations"].get(k).map(text);
-    let events_of = |v: &Value| -> Vec<String> {
-        annotation(v, "helm.sh/hook")
-            .map(|h| h.split(',').map(|e| e.trim().to_lowercase()).collect())
-            .unwrap_or_default()
-    };
-    let weight_of = |v: &Value| {
-        annotation(v, "helm.sh/hook-weight")
-            .and_then(|w| w.trim().parse::<i64>().ok())
-            .unwrap_or(0)
-    };
     let without_hook = |v: &Value| {
         let mut v = v.clone();
         if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut)
@@ -309,17 +317,6 @@ fn violations(output: &[u8], input_count: usize, warnings: &[String]) -> Vec<Str
         })
         .filter(|(_, v)| v.is_object())
         .collect();
-    let annotation = |v: &Value, k: &str| v["metadata"]["annotations"].get(k).map(text);
-    let events_of = |v: &Value| -> Vec<String> {
-        annotation(v, "helm.sh/hook")
-            .map(|h| h.split(',').map(|e| e.trim().to_lowercase()).collect())
-            .unwrap_or_default()
-    };
-    let weight_of = |v: &Value| {
-        annotation(v, "helm.sh/hook-weight")
-            .and_then(|w| w.trim().parse::<i64>().ok())
-            .unwrap_or(0)
-    };
 
     for (index, job) in docs
         .iter()

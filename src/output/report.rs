@@ -345,28 +345,19 @@ fn migration(out: &mut String, m: &Migration, plan: &Plan) {
                     "shared" => "shared by pods on any node",
                     other => other,
                 };
-                let blocked = claim.blocked_at(&m.events);
+                let (missing, held) = (claim.missing_at(&m.events), claim.held_at(&m.events));
                 let mut said = format!("created by the release ({access})");
-                if blocked.contains(&"pre-install") {
+                if missing {
                     said.push_str(": does not exist at pre-install");
                 }
-                let held: Vec<&str> = blocked
-                    .iter()
-                    .copied()
-                    .filter(|e| *e != "pre-install")
-                    .collect();
                 if !held.is_empty() {
                     said.push_str(&format!(
                         "{} held by the app's running pods at {}",
-                        if blocked.contains(&"pre-install") {
-                            ", and"
-                        } else {
-                            ":"
-                        },
+                        if missing { ", and" } else { ":" },
                         held.join(", ")
                     ));
                 }
-                if blocked.is_empty() {
+                if !missing && held.is_empty() {
                     said.push_str(&format!(
                         ": exists and can be mounted at {}",
                         m.events.join(",")

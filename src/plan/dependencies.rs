@@ -90,14 +90,18 @@ pub(crate) struct Claim {
 }
 
 impl Claim {
-    /// The events of `events` at which the Job cannot have the claim: pre-install (it does not
-    /// exist yet) and, for a single-node claim the app keeps mounting, every other one (the
-    /// app's pods hold it).
-    pub(crate) fn blocked_at<'e>(&self, events: &'e [String]) -> Vec<&'e str> {
+    /// Whether the Job runs at pre-install, when the claim does not exist yet.
+    pub(crate) fn missing_at(&self, events: &[String]) -> bool {
+        events.iter().any(|e| e == "pre-install")
+    }
+
+    /// The other events of `events`, at which a single-node claim the app keeps mounting is
+    /// held by the app's running pods.
+    pub(crate) fn held_at<'e>(&self, events: &'e [String]) -> Vec<&'e str> {
         events
             .iter()
             .map(String::as_str)
-            .filter(|e| *e == "pre-install" || (self.held_by_app && self.access != "shared"))
+            .filter(|e| *e != "pre-install" && self.held_by_app && self.access != "shared")
             .collect()
     }
 }
@@ -295,7 +299,6 @@ pub(crate) fn resolve_dependencies(
             }
             Outcome::ReleaseClaim { doc, ref mut claim } => {
                 claim.volumes = claim_volumes(pod_spec, &dep.fields);
-                let blocked = claim.blocked_at(events);
                 let fix = claim
                     .volumes
                     .iter()
@@ -306,14 +309,10 @@ pub(crate) fn resolve_dependencies(
                     "if the migration does not need its contents, set migration-hook/volumes: \"{fix}\" (or =drop; --volumes {fix})"
                 );
                 let mut problems = Vec::new();
-                if blocked.contains(&"pre-install") {
+                if claim.missing_at(events) {
                     problems.push("it cannot exist at pre-install, so on first install the migration pod would wait for it until Helm's timeout (use hook events post-install,pre-upgrade)".to_string());
                 }
-                let held: Vec<&str> = blocked
-                    .iter()
-                    .copied()
-                    .filter(|e| *e != "pre-install")
-                    .collect();
+                let held = claim.held_at(events);
                 if !held.is_empty() {
                     problems.push(if claim.access == "ReadWriteOncePod" {
                         format!(
