@@ -96,8 +96,8 @@ pub struct Migration {
     pub(crate) ordered_after: Vec<String>,
     /// Those it runs before (or with), when its weight was set.
     pub(crate) ordered_before: Vec<String>,
-    /// The Job spec fields the settings put on the Job (`backoffLimit 0`): all of them for a
-    /// new Job; for a marked Job or CronJob, those set, and defaults for what it lacks.
+    /// The Job spec fields the settings put on the Job (`backoffLimit 0`): all of them, defaults
+    /// included, for a new Job; only those set over a marked Job's or CronJob's own spec.
     pub(crate) job_spec: Vec<(&'static str, i64)>,
 }
 
