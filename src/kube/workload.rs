@@ -97,6 +97,12 @@ impl WorkloadKind {
         })
     }
 
+    /// A Job's or CronJob's main container runs to completion: it needs no command to be the
+    /// migration, and its `restartPolicy: OnFailure` is valid in the hook Job.
+    pub(crate) fn runs_to_completion(self) -> bool {
+        matches!(self, WorkloadKind::Job | WorkloadKind::CronJob)
+    }
+
     /// Path of the pod template (an object with `metadata` and `spec`). A Pod is its own template.
     pub fn template_path(self) -> &'static [&'static str] {
         match self {

@@ -144,7 +144,7 @@ fn candidate(doc: &Document, kind: WorkloadKind, c: &Value, init: bool) -> Optio
     };
     // A main container runs until it ends: marking it takes a command, here its own (not so
     // in a Job or CronJob, whose container is what runs to completion).
-    let runs_to_completion = matches!(kind, WorkloadKind::Job | WorkloadKind::CronJob);
+    let runs_to_completion = kind.runs_to_completion();
     let override_flag = (!init && !runs_to_completion)
         .then(|| {
             let (flag, items) = if args.is_empty() {

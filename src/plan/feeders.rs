@@ -35,11 +35,7 @@ pub(crate) struct Feeders {
 pub(crate) fn find(pod: &Map<String, Value>, migration: usize) -> Feeders {
     let inits = list(pod, "initContainers");
     let mains = list(pod, "containers");
-    let empty_dirs: BTreeSet<&str> = list(pod, "volumes")
-        .iter()
-        .filter(|v| v.get("emptyDir").is_some())
-        .filter_map(|v| v.get("name").and_then(Value::as_str))
-        .collect();
+    let empty_dirs = empty_dirs(pod);
     let migration_mounts = mounts(inits[migration]);
     // Candidates: before the migration, not native sidecars, mounting an emptyDir.
     let mut leaving: BTreeSet<usize> = (0..migration)
@@ -47,14 +43,7 @@ pub(crate) fn find(pod: &Map<String, Value>, migration: usize) -> Feeders {
         .filter(|&i| mounts(inits[i]).iter().any(|m| empty_dirs.contains(m)))
         .collect();
     loop {
-        let staying: Vec<&Value> = inits
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != migration && !leaving.contains(i))
-            .map(|(_, c)| *c)
-            .chain(mains.iter().copied())
-            .collect();
-        let used_by_staying: BTreeSet<&str> = staying.iter().flat_map(|c| mounts(c)).collect();
+        let used_by_staying = staying_mounts(&inits, &mains, migration, &leaving);
         let keep: Vec<usize> = leaving
             .iter()
             .copied()
@@ -77,14 +66,7 @@ pub(crate) fn find(pod: &Map<String, Value>, migration: usize) -> Feeders {
             leaving.remove(&i);
         }
     }
-    let staying_mounts: BTreeSet<&str> = inits
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != migration && !leaving.contains(i))
-        .map(|(_, c)| *c)
-        .chain(mains.iter().copied())
-        .flat_map(mounts)
-        .collect();
+    let staying_mounts = staying_mounts(&inits, &mains, migration, &leaving);
     let theirs: BTreeSet<&str> = leaving
         .iter()
         .chain([&migration])
@@ -110,11 +92,7 @@ pub(crate) fn find(pod: &Map<String, Value>, migration: usize) -> Feeders {
 /// the migrations that a later init container runs), which stays in the workload.
 pub(crate) fn fed_later(pod: &Map<String, Value>, marked: usize) -> Vec<(String, String)> {
     let inits = list(pod, "initContainers");
-    let empty_dirs: BTreeSet<&str> = list(pod, "volumes")
-        .iter()
-        .filter(|v| v.get("emptyDir").is_some())
-        .filter_map(|v| v.get("name").and_then(Value::as_str))
-        .collect();
+    let empty_dirs = empty_dirs(pod);
     let own: Vec<&str> = mounts(inits[marked])
         .into_iter()
         .filter(|m| empty_dirs.contains(m))
@@ -127,6 +105,33 @@ pub(crate) fn fed_later(pod: &Map<String, Value>, marked: usize) -> Vec<(String,
                 .map(|v| (name(c).to_string(), v.to_string()))
                 .collect::<Vec<_>>()
         })
+        .collect()
+}
+
+/// The names of the pod's `emptyDir` volumes.
+fn empty_dirs(pod: &Map<String, Value>) -> BTreeSet<&str> {
+    list(pod, "volumes")
+        .iter()
+        .filter(|v| v.get("emptyDir").is_some())
+        .filter_map(|v| v.get("name").and_then(Value::as_str))
+        .collect()
+}
+
+/// The volumes mounted by the containers that stay in the workload: the main ones and the init
+/// containers other than the migration and those `leaving`.
+fn staying_mounts<'p>(
+    inits: &[&'p Value],
+    mains: &[&'p Value],
+    migration: usize,
+    leaving: &BTreeSet<usize>,
+) -> BTreeSet<&'p str> {
+    inits
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != migration && !leaving.contains(i))
+        .map(|(_, c)| *c)
+        .chain(mains.iter().copied())
+        .flat_map(mounts)
         .collect()
 }
 

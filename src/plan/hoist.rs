@@ -159,7 +159,7 @@ pub(crate) fn hoist(
         ));
     }
     // A Job's (or a CronJob's) main container is what runs to completion there already.
-    let runs_to_completion = matches!(kind, WorkloadKind::Job | WorkloadKind::CronJob);
+    let runs_to_completion = kind.runs_to_completion();
     if init_index.is_none()
         && !runs_to_completion
         && spec.command.is_none()
